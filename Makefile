@@ -1,0 +1,45 @@
+# Nmbrs payroll sync for Apache Airflow. `make demo` runs the job, `make test` the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint format sandbox clean help
+
+help:
+	@echo "make demo     run the main job end to end on embedded defaults"
+	@echo "make test     run the whole test suite"
+	@echo "make lint     ruff check and format check"
+	@echo "make sandbox  run the Nmbrs sandbox on 127.0.0.1:8080 (Ctrl-C to stop)"
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt plugins/nmbrs_provider/pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10+ is required (found " + sys.version.split()[0] + ")")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e plugins/nmbrs_provider
+	@touch $(STAMP)
+
+demo: install
+	$(PY) -m dev.demo
+
+test: install
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+sandbox: install
+	$(PY) -m nmbrs_sandbox --host 127.0.0.1 --port 8080
+
+clean:
+	rm -rf $(VENV) .demo .pytest_cache .ruff_cache

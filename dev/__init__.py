@@ -1,0 +1,1 @@
+"""Developer tooling: embedded PostgreSQL warehouse, pytest plugin and demo data."""

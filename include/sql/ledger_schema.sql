@@ -1,0 +1,176 @@
+-- Ledger of the Nmbrs sync (schema nmbrs_sync): what each run read, sent, excluded and planned.
+--
+-- Applied at the start of every sync task. Idempotent, and safe when two workers apply it at
+-- the same moment as long as each application is one transaction (one execute() call, as
+-- PostgresHook.run does, or psql --single-transaction): the advisory lock below makes the second
+-- wait until the first has committed. The schema is only created when missing, so a role without
+-- CREATE on the database can run this once the schema exists. New columns go in as
+-- "alter table ... add column if not exists" at the end of this file.
+--
+-- Hours are numeric (exact decimal hours). A run normally covers one Nmbrs company and period;
+-- company_id is null on runs and excluded hours that belong to no single company (for example
+-- hours of an organisation no company is configured for).
+
+set local client_min_messages = warning;  -- no "already exists, skipping" notices
+select pg_advisory_xact_lock(hashtextextended('nmbrs_sync:ledger_schema', 0));
+
+do $ledger$
+begin
+    if not exists (select 1 from pg_namespace where nspname = 'nmbrs_sync') then
+        create schema nmbrs_sync;
+    end if;
+end
+$ledger$;
+
+create table if not exists nmbrs_sync.runs (
+    run_id              text primary key,
+    dag_id              text,
+    airflow_run_id      text,
+    company_id          bigint,
+    period              text not null,
+    started_at          timestamptz not null default now(),
+    finished_at         timestamptz,
+    status              text not null default 'running',
+    dry_run             boolean not null default false,
+    hours_read          numeric(12, 2),
+    hours_sent          numeric(12, 2),
+    hours_excluded      numeric(12, 2),
+    employees_written   integer,
+    employees_unchanged integer,
+    message             text,
+    constraint runs_status_check
+        check (status in ('running', 'succeeded', 'failed', 'skipped', 'dry_run'))
+);
+
+-- One row per hour component (or days value) written to, deleted from or confirmed in Nmbrs.
+create table if not exists nmbrs_sync.sent_lines (
+    id              bigint generated always as identity primary key,
+    run_id          text not null references nmbrs_sync.runs (run_id),
+    company_id      bigint not null,
+    employee_id     bigint not null,
+    employee_number text,
+    period          text not null,
+    hour_code       integer,          -- null for set_days lines
+    hours           numeric(9, 2),    -- null for set_days lines
+    days            integer,
+    action          text not null,
+    component_id    bigint,           -- Nmbrs id of the hour component, when known
+    written_at      timestamptz not null default now(),
+    constraint sent_lines_action_check
+        check (action in ('insert', 'delete', 'set_days', 'unchanged'))
+);
+
+-- Hours read from the warehouse but not sent, with the reason (e.g. unknown employee).
+create table if not exists nmbrs_sync.excluded_hours (
+    id              bigint generated always as identity primary key,
+    run_id          text not null references nmbrs_sync.runs (run_id),
+    company_id      bigint,
+    organisation_id bigint,
+    user_id         bigint,
+    user_code       text,
+    work_date       date,
+    purpose         text,
+    project_id      bigint,
+    task_id         bigint,
+    hours           numeric(12, 2),
+    entries         integer,
+    reason          text not null,
+    detail          text
+);
+
+-- What a run intended to change (dry runs stop here; real runs keep it for audits).
+create table if not exists nmbrs_sync.plan_lines (
+    id              bigint generated always as identity primary key,
+    run_id          text not null references nmbrs_sync.runs (run_id),
+    company_id      bigint not null,
+    employee_id     bigint,
+    employee_number text,
+    hour_code       integer,
+    current_hours   numeric(9, 2),
+    desired_hours   numeric(9, 2),
+    action          text not null,
+    planned_at      timestamptz not null default now()
+);
+
+-- "What did we send for company X, period Y?" and "what happened to employee Z?"
+create index if not exists runs_company_period_idx
+    on nmbrs_sync.runs (company_id, period, started_at desc);
+create index if not exists runs_unfinished_idx
+    on nmbrs_sync.runs (started_at) where finished_at is null;
+create index if not exists sent_lines_company_period_idx
+    on nmbrs_sync.sent_lines (company_id, period, employee_id, hour_code);
+create index if not exists sent_lines_run_idx
+    on nmbrs_sync.sent_lines (run_id);
+create index if not exists excluded_hours_run_idx
+    on nmbrs_sync.excluded_hours (run_id);
+create index if not exists excluded_hours_user_date_idx
+    on nmbrs_sync.excluded_hours (organisation_id, user_id, work_date);
+create index if not exists plan_lines_run_idx
+    on nmbrs_sync.plan_lines (run_id);
+create index if not exists plan_lines_company_employee_idx
+    on nmbrs_sync.plan_lines (company_id, employee_id);
+
+-- Per run: does every hour read end up either in Nmbrs or in excluded_hours?
+--   hours_read      the run's own count of the period (count_period_hours.sql)
+--   hours_sent      ledger lines inserted or confirmed unchanged (deleted lines are old values)
+--   hours_planned   desired hours of the plan (what a dry run would have sent)
+--   hours_excluded  ledger excluded hours
+--   balanced        hours_read = (dry run ? hours_planned : hours_sent) + hours_excluded;
+--                   null while hours_read is unknown
+create or replace view nmbrs_sync.period_balance as
+select
+    r.run_id,
+    r.company_id,
+    r.period,
+    r.status,
+    r.dry_run,
+    r.started_at,
+    r.finished_at,
+    r.hours_read,
+    coalesce(s.hours, 0) as hours_sent,
+    coalesce(p.hours, 0) as hours_planned,
+    coalesce(x.hours, 0) as hours_excluded,
+    r.hours_read
+        - case when r.dry_run then coalesce(p.hours, 0) else coalesce(s.hours, 0) end
+        - coalesce(x.hours, 0) as difference,
+    r.hours_read
+        = case when r.dry_run then coalesce(p.hours, 0) else coalesce(s.hours, 0) end
+        + coalesce(x.hours, 0) as balanced
+from nmbrs_sync.runs as r
+left join lateral (
+    select sum(sl.hours) filter (where sl.action in ('insert', 'unchanged')) as hours
+    from nmbrs_sync.sent_lines as sl
+    where sl.run_id = r.run_id
+) as s on true
+left join lateral (
+    select sum(pl.desired_hours) as hours
+    from nmbrs_sync.plan_lines as pl
+    where pl.run_id = r.run_id
+) as p on true
+left join lateral (
+    select sum(eh.hours) as hours
+    from nmbrs_sync.excluded_hours as eh
+    where eh.run_id = r.run_id
+) as x on true;
+
+-- The lines of the latest succeeded (not dry) run per company and period: what our ledger says
+-- Nmbrs holds. Nmbrs itself stays the source of truth for the next plan.
+create or replace view nmbrs_sync.latest_sent_lines as
+with ranked as (
+    select
+        k.company_id,
+        k.period,
+        k.run_id,
+        row_number() over (
+            partition by k.company_id, k.period
+            order by r.started_at desc, r.run_id desc
+        ) as recency
+    from (select distinct company_id, period, run_id from nmbrs_sync.sent_lines) as k
+    join nmbrs_sync.runs as r on r.run_id = k.run_id
+    where r.status = 'succeeded' and not r.dry_run
+)
+select sl.*
+from nmbrs_sync.sent_lines as sl
+join ranked as k
+    on k.run_id = sl.run_id and k.company_id = sl.company_id and k.period = sl.period
+where k.recency = 1;

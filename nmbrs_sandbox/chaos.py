@@ -1,0 +1,112 @@
+"""Run-time knobs (latency, faults, throttle) and the choice of which call fails how."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+FAULT_KINDS = (
+    "http_503",  # HTTP 503 before the call is processed
+    "http_503_after_apply",  # the call is applied, then the answer is replaced by a 503
+    "reset",  # the connection is reset before the call is processed
+    "timeout",  # no answer for timeout_seconds, then the connection closes; nothing applied
+    "timeout_after_apply",  # applied, then the answer is held back for timeout_seconds
+    "fault_1006",  # SOAP fault 1006 Login security failure
+)
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """Sandbox behaviour that can change while it runs."""
+
+    latency_ms: float = 0.0
+    fault_rate: float = 0.0
+    fault_seed: int | None = None
+    fault_kinds: tuple[str, ...] = FAULT_KINDS
+    timeout_seconds: float = 30.0
+    throttle_limit: int = 150  # calls per window and account; 0 turns the throttle off
+    throttle_window_s: float = 1.0
+    throttle_delay_s: float = 0.5
+
+    def updated(self, **changes: Any) -> Knobs:
+        """A copy with ``changes`` applied; unknown names or bad values raise ValueError."""
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise ValueError(f"unknown knobs: {unknown}")
+        if "fault_kinds" in changes:
+            changes["fault_kinds"] = _kinds(changes["fault_kinds"])
+        knobs = dataclasses.replace(self, **changes)
+        if not 0.0 <= knobs.fault_rate <= 1.0:
+            raise ValueError("fault_rate must be between 0 and 1")
+        numbers = (
+            knobs.latency_ms,
+            knobs.timeout_seconds,
+            knobs.throttle_limit,
+            knobs.throttle_window_s,
+            knobs.throttle_delay_s,
+        )
+        if min(numbers) < 0:
+            raise ValueError("latency, timeout and throttle knobs cannot be negative")
+        return knobs
+
+    def as_dict(self) -> dict[str, Any]:
+        values = dataclasses.asdict(self)
+        values["fault_kinds"] = list(self.fault_kinds)
+        return values
+
+
+def _kinds(value: Any) -> tuple[str, ...]:
+    kinds = (value,) if isinstance(value, str) else tuple(value)
+    unknown = sorted(set(kinds) - set(FAULT_KINDS))
+    if unknown or not kinds:
+        raise ValueError(f"fault_kinds must be a non-empty subset of {FAULT_KINDS}")
+    return kinds
+
+
+@dataclass
+class _Injection:
+    operation: str | None
+    kind: str
+    times: int
+
+
+class Chaos:
+    """Targeted one-shot faults first, then random ones at ``fault_rate``."""
+
+    def __init__(self, seed: int | None) -> None:
+        self._lock = threading.Lock()
+        self._rng = random.Random(seed)
+        self._injections: list[_Injection] = []
+
+    def reseed(self, seed: int | None) -> None:
+        with self._lock:
+            self._rng = random.Random(seed)
+
+    def inject(self, operation: str | None, kind: str, times: int) -> None:
+        """Fail the next ``times`` calls of ``operation`` (any when None) with ``kind``."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"kind must be one of {FAULT_KINDS}")
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        with self._lock:
+            self._injections.append(_Injection(operation, kind, times))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._injections.clear()
+
+    def draw(self, service: str, operation: str, knobs: Knobs) -> str | None:
+        """The fault kind for this call, or None to serve it normally."""
+        with self._lock:
+            for injection in self._injections:
+                if injection.operation in (None, operation, f"{service}.{operation}"):
+                    injection.times -= 1
+                    if injection.times == 0:
+                        self._injections.remove(injection)
+                    return injection.kind
+            if knobs.fault_rate and self._rng.random() < knobs.fault_rate:
+                return self._rng.choice(knobs.fault_kinds)
+        return None

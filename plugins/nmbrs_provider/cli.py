@@ -1,0 +1,150 @@
+"""Command line: list the companies a token sees, and check its API permissions.
+
+    python -m nmbrs_provider companies --conn-id nmbrs_default [--json]
+    python -m nmbrs_provider check --conn-id nmbrs_default [--json]
+
+Exit status of ``check``: 0 all required permissions granted, 1 some missing, 2 the connection
+or its credentials are refused (the message says which part to correct), 3 Nmbrs unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from nmbrs_provider.exceptions import (
+    NmbrsAuthenticationError,
+    NmbrsConfigurationError,
+    NmbrsError,
+    NmbrsTransientError,
+)
+
+if TYPE_CHECKING:
+    from nmbrs_provider.hooks.nmbrs import NmbrsHook
+    from nmbrs_provider.permissions import PermissionReport
+
+EXIT_OK, EXIT_MISSING, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 1, 2, 3
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = _parser().parse_args(argv)
+    # Like `airflow connections test`: find connections in the metadata database too,
+    # not only in AIRFLOW_CONN_* variables and secrets backends.
+    os.environ.setdefault("_AIRFLOW_PROCESS_CONTEXT", "server")
+    try:
+        hook = _hook(args.conn_id)
+        if args.command == "companies":
+            return _companies(hook, as_json=args.json)
+        return _check(hook, as_json=args.json)
+    except (NmbrsConfigurationError, NmbrsAuthenticationError) as exc:
+        return _fail(EXIT_REFUSED, exc, as_json=args.json)
+    except NmbrsTransientError as exc:
+        return _fail(EXIT_UNREACHABLE, exc, as_json=args.json)
+    except NmbrsError as exc:
+        return _fail(EXIT_REFUSED, exc, as_json=args.json)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m nmbrs_provider", description=__doc__.split("\n")[0]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, text in (
+        ("companies", "list the companies the API user can see, with their current period"),
+        ("check", "report the API permissions the sync needs that the API user lacks"),
+    ):
+        command = commands.add_parser(name, help=text, description=text)
+        command.add_argument("--conn-id", default="nmbrs_default", help="Airflow connection id")
+        command.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def _hook(conn_id: str) -> NmbrsHook:
+    from airflow.exceptions import AirflowNotFoundException
+
+    from nmbrs_provider.hooks.nmbrs import NmbrsHook
+
+    hook = NmbrsHook(nmbrs_conn_id=conn_id)
+    try:
+        hook.settings  # noqa: B018 - validate before any call
+    except AirflowNotFoundException:
+        raise NmbrsConfigurationError(
+            f"No Airflow connection {conn_id!r}: create it in the UI (type Nmbrs) or set "
+            f"AIRFLOW_CONN_{conn_id.upper()} to its JSON."
+        ) from None
+    return hook
+
+
+def _companies(hook: NmbrsHook, *, as_json: bool) -> int:
+    rows = [
+        {
+            "id": cp.company.id,
+            "number": cp.company.number,
+            "name": cp.company.name,
+            "period_type": cp.period.type.value,
+            "year": cp.period.year,
+            "period": cp.period.number,
+            "current_period": str(cp.period),
+            "start": cp.period.start.isoformat(),
+            "end": cp.period.end.isoformat(),
+        }
+        for cp in hook.list_company_periods()
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    columns = ["id", "number", "name", "period_type", "current_period", "start", "end"]
+    print(_table(rows, columns) if rows else "No companies visible to this API user.")
+    return EXIT_OK
+
+
+def _check(hook: NmbrsHook, *, as_json: bool) -> int:
+    report = hook.permission_report()
+    status = EXIT_OK if report.ok else (EXIT_UNREACHABLE if not report.missing else EXIT_MISSING)
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=2))
+        return status
+    print(render_report(report))
+    return status
+
+
+def render_report(report: PermissionReport) -> str:
+    """A readable permission report."""
+    from nmbrs_provider.permissions import PERMISSIONS
+
+    needed_for = {p.name: p.needed_for for p in PERMISSIONS}
+    lines = [f"API user {report.username}: {len(report.granted)} of {len(PERMISSIONS)} "
+             "permissions granted."]  # fmt: skip
+    if report.missing:
+        lines.append("Missing (the sync cannot run without them):")
+        lines += [f"  - {name}  ({needed_for[name]})" for name in report.missing]
+    if report.optional_missing:
+        lines.append("Missing, optional (the sync works around them):")
+        lines += [f"  - {name}  ({needed_for[name]})" for name in report.optional_missing]
+    if report.unchecked:
+        lines.append("Could not be checked (Nmbrs did not answer):")
+        lines += [f"  - {name}: {why}" for name, why in report.unchecked.items()]
+    if report.missing or report.optional_missing:
+        lines.append("Fix: in Nmbrs, tick these operations in the API user's template.")
+    if report.ok:
+        lines.append("All required permissions are granted.")
+    return "\n".join(lines)
+
+
+def _fail(status: int, exc: Exception, *, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"error": type(exc).__name__, "message": str(exc)}, indent=2))
+    print(f"error: {exc}", file=sys.stderr)
+    return status
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
+    head = "  ".join(c.ljust(widths[c]) for c in columns)
+    body = ["  ".join(str(r[c]).ljust(widths[c]) for c in columns) for r in rows]
+    return "\n".join([head, "  ".join("-" * widths[c] for c in columns), *body])

@@ -1,0 +1,144 @@
+"""Value objects the hook returns, so that nothing above it touches zeep objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from nmbrs_provider.core.periods import PayrollPeriod
+
+#: Nmbrs' SalaryType enum, by position (the company-wide salary call returns the int).
+SALARY_TYPES = (
+    "None",
+    "Bruto_Salaris_Fulltime",
+    "Bruto_Salaris_Partime",
+    "Bruto_Uurloon",
+    "Netto_Salaris_Partime_incl_looncomp",
+    "Netto_Salaris_Partime_excl_looncomp",
+    "Netto_Uurloon_excl_looncomp",
+    "Werkgerverslasten",
+    "Netto_Uurloon_incl_looncomp",
+)
+HOURLY_SALARY_TYPES = frozenset(
+    {"Bruto_Uurloon", "Netto_Uurloon_excl_looncomp", "Netto_Uurloon_incl_looncomp"}
+)
+
+
+@dataclass(frozen=True)
+class Company:
+    """A company the API user can see."""
+
+    id: int
+    number: int
+    name: str
+
+
+@dataclass(frozen=True)
+class CompanyPeriod:
+    """A company with the period its next payroll run processes."""
+
+    company: Company
+    period: PayrollPeriod
+
+
+@dataclass(frozen=True)
+class PayrollRun:
+    """A processed payroll run (``RunInfo``)."""
+
+    id: int
+    number: int
+    year: int
+    period_start: int
+    period_end: int
+    description: str
+    run_at: dt.datetime | None
+    is_locked: bool
+
+
+@dataclass(frozen=True)
+class Employee:
+    """An employee of a company: internal id and personnel number."""
+
+    id: int
+    number: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class HourCode:
+    """An hour code of a company's hour model."""
+
+    code: int
+    description: str
+
+
+@dataclass(frozen=True)
+class PersonalInfo:
+    """The latest personal info record of an employee."""
+
+    employee_id: int
+    number: str
+    first_name: str
+    last_name: str
+    display_name: str
+    start_year: int | None
+    start_period: int | None
+
+
+@dataclass(frozen=True)
+class Salary:
+    """One salary record; ``type`` is Nmbrs' SalaryType name."""
+
+    employee_id: int
+    value: Decimal
+    type: str
+    start_date: dt.date | None
+
+    @property
+    def is_hourly(self) -> bool:
+        """True for an hourly wage."""
+        return self.type in HOURLY_SALARY_TYPES
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A two-week schedule: 14 daily hours, Monday of week 1 first."""
+
+    employee_id: int
+    hours: tuple[Decimal, ...]
+    parttime_percentage: Decimal
+    start_date: dt.date | None
+
+    @property
+    def total_hours(self) -> Decimal:
+        """Hours over both weeks; zero for a zero-hour contract."""
+        return sum(self.hours, Decimal(0))
+
+
+@dataclass(frozen=True)
+class HourComponent:
+    """A variable hour component stored in Nmbrs."""
+
+    id: int
+    hour_code: int
+    hours: Decimal
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class NewHourComponent:
+    """A variable hour component to insert."""
+
+    employee_id: int
+    hour_code: int
+    hours: Decimal
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class DaysWorked:
+    """Days worked to set for an employee in a period."""
+
+    employee_id: int
+    days: int

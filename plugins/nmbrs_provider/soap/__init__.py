@@ -1,0 +1,1 @@
+"""SOAP plumbing for Nmbrs v3: zeep clients, fault translation, retries. No Airflow imports."""

@@ -1,0 +1,277 @@
+"""A zeep-based client for the two Nmbrs v3 services, with hardened parsing and retries."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import zeep
+import zeep.exceptions
+from lxml import etree
+from zeep.cache import InMemoryCache
+from zeep.transports import Transport
+from zeep.wsdl import Document
+
+from nmbrs_provider.connection_settings import NmbrsConnectionSettings
+from nmbrs_provider.exceptions import (
+    NmbrsConfigurationError,
+    NmbrsError,
+    NmbrsResponseError,
+    NmbrsTransientError,
+)
+from nmbrs_provider.soap.faults import translate_fault
+
+log = logging.getLogger(__name__)
+
+SERVICES = ("CompanyService", "EmployeeService")
+NAMESPACE = "https://api.nmbrs.nl/soap/v3/{service}"
+_WSDL_CACHE = InMemoryCache(timeout=24 * 3600)
+_DOCUMENTS: dict[tuple[str, bool], Document] = {}
+_DOCUMENTS_LOCK = threading.Lock()
+_TRANSIENT_HTTP = {429, 500, 502, 503, 504}
+
+# zeep logs whole envelopes (with the AuthHeader) at DEBUG: keep those loggers quieter.
+for _name in ("zeep.transports", "zeep.wsdl.bindings.soap"):
+    logging.getLogger(_name).setLevel(logging.INFO)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter for transient failures."""
+
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before retry number ``attempt`` (1-based)."""
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+def zeep_settings() -> zeep.Settings:
+    """Parser settings that refuse DTDs, entities, external references and huge trees."""
+    return zeep.Settings(
+        strict=True,
+        xml_huge_tree=False,
+        forbid_dtd=True,
+        forbid_entities=True,
+        forbid_external=True,
+    )
+
+
+class NmbrsSoapClient:
+    """Calls Nmbrs operations by name; knows nothing of Airflow.
+
+    ``wsdl_locations`` maps a service name to another WSDL (a file path or URL) to load instead
+    of the one the server publishes; calls still go to ``settings.base_url``.
+    """
+
+    def __init__(
+        self,
+        settings: NmbrsConnectionSettings,
+        *,
+        wsdl_locations: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.retry = retry or RetryPolicy()
+        self._wsdl_locations = dict(wsdl_locations or {})
+        self._sleep = sleep
+        self._services: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        if not settings.verify_tls:
+            log.warning("TLS certificate verification is OFF for %s", settings.base_url)
+        self.session = requests.Session()
+        self.session.verify = settings.verify_tls
+        self.session.headers["User-Agent"] = "airflow-provider-nmbrs"
+
+    def service(self, name: str) -> Any:
+        """The zeep service proxy of ``name``, built once and bound to the base URL."""
+        with self._lock:
+            if name not in self._services:
+                self._services[name] = self._build_service(name)
+            return self._services[name]
+
+    def _build_service(self, name: str) -> Any:
+        if name not in SERVICES:
+            raise NmbrsConfigurationError(f"Unknown Nmbrs service {name!r}; use one of {SERVICES}")
+        transport = Transport(
+            session=self.session,
+            cache=_WSDL_CACHE,
+            timeout=self.settings.timeout,
+            operation_timeout=self.settings.timeout,
+        )
+        location = self._wsdl_locations.get(name, self.settings.wsdl_url(name))
+        document = self._load_document(location, transport)
+        client = zeep.Client(document, transport=transport, settings=zeep_settings())
+        binding = f"{{{NAMESPACE.format(service=name)}}}{name}Soap"
+        return client.create_service(binding, self.settings.service_url(name))
+
+    def _load_document(self, location: str, transport: Transport) -> Document:
+        key = (location, self.settings.verify_tls)
+        with _DOCUMENTS_LOCK:
+            cached = _DOCUMENTS.get(key)
+        if cached is not None:
+            return cached
+        try:
+            document = Document(location, transport, settings=zeep_settings())
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise NmbrsTransientError(
+                f"Could not reach Nmbrs to load {location}: {type(exc).__name__}. Check the "
+                "connection's Base URL and the network."
+            ) from None
+        except requests.HTTPError as exc:
+            raise NmbrsConfigurationError(
+                f"No Nmbrs WSDL at {location} (HTTP {exc.response.status_code}): check the "
+                "connection's Base URL (scheme, host and port only)."
+            ) from None
+        except (zeep.exceptions.XMLParseError, etree.XMLSyntaxError, ValueError) as exc:
+            raise NmbrsResponseError(
+                f"{location} did not return a valid Nmbrs WSDL ({_short(exc)}): check the "
+                "connection's Base URL."
+            ) from None
+        with _DOCUMENTS_LOCK:
+            _DOCUMENTS[key] = document
+        return document
+
+    def call(
+        self,
+        service: str,
+        operation: str,
+        *,
+        idempotent: bool = True,
+        context: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Call ``service.operation``; retry transient failures of idempotent calls.
+
+        ``context`` (ids, period) only feeds error messages. Non-idempotent calls raise
+        :class:`NmbrsTransientError` at once, telling whether the call may have been applied.
+        """
+        proxy = self.service(service)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._call_once(proxy, service, operation, context or kwargs, kwargs)
+            except NmbrsTransientError as exc:
+                if not idempotent or attempt >= self.retry.attempts:
+                    raise
+                wait = self.retry.delay(attempt)
+                log.warning(
+                    "%s.%s failed (%s); retry %d/%d in %.1fs",
+                    service,
+                    operation,
+                    exc,
+                    attempt,
+                    self.retry.attempts - 1,
+                    wait,
+                )
+                self._sleep(wait)
+
+    def _call_once(
+        self,
+        proxy: Any,
+        service: str,
+        operation: str,
+        context: Mapping[str, Any],
+        kwargs: Mapping[str, Any],
+    ) -> Any:
+        where = {"service": service, "operation": operation}
+        try:
+            method = getattr(proxy, operation)
+        except AttributeError:
+            raise NmbrsResponseError(
+                f"The {service} WSDL of {self.settings.base_url} has no operation {operation}: "
+                "is the Base URL an Nmbrs SOAP v3 server?",
+                **where,
+            ) from None
+        try:
+            return method(
+                **kwargs, _soapheaders={"AuthHeaderWithDomain": self.settings.auth_header()}
+            )
+        except zeep.exceptions.Fault as fault:
+            raise translate_fault(
+                str(fault.message or ""),
+                service=service,
+                operation=operation,
+                args=context,
+                username=self.settings.username,
+                domain=self.settings.domain,
+            ) from None
+        except zeep.exceptions.TransportError as exc:
+            if exc.status_code in _TRANSIENT_HTTP:
+                raise NmbrsTransientError(
+                    f"{service}.{operation}: HTTP {exc.status_code} from Nmbrs",
+                    maybe_applied=True,
+                    **where,
+                ) from None
+            raise NmbrsResponseError(
+                f"{service}.{operation}: HTTP {exc.status_code} from {self.settings.base_url}; "
+                "check the connection's Base URL.",
+                **where,
+            ) from None
+        except requests.ConnectTimeout:
+            raise NmbrsTransientError(
+                f"{service}.{operation}: timed out connecting to {self.settings.base_url}",
+                maybe_applied=False,
+                **where,
+            ) from None
+        except requests.Timeout:
+            raise NmbrsTransientError(
+                f"{service}.{operation}: no answer within {self.settings.timeout:g}s",
+                maybe_applied=True,
+                **where,
+            ) from None
+        except requests.ConnectionError as exc:
+            raise NmbrsTransientError(
+                f"{service}.{operation}: connection to {self.settings.base_url} failed "
+                f"({_connection_failure(exc)})",
+                maybe_applied=_may_have_been_sent(exc),
+                **where,
+            ) from None
+        except (
+            zeep.exceptions.DTDForbidden,
+            zeep.exceptions.EntitiesForbidden,
+            zeep.exceptions.ExternalReferenceForbidden,
+            zeep.exceptions.XMLSyntaxError,
+            zeep.exceptions.XMLParseError,
+            etree.XMLSyntaxError,
+        ) as exc:
+            raise NmbrsResponseError(
+                f"{service}.{operation}: refused the answer of {self.settings.base_url} "
+                f"({type(exc).__name__}): not a safe, well-formed SOAP response.",
+                **where,
+            ) from None
+        except NmbrsError:
+            raise
+        except zeep.exceptions.ValidationError as exc:
+            raise NmbrsResponseError(
+                f"{service}.{operation}: invalid request or response ({_short(exc)})", **where
+            ) from None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
+def _connection_failure(exc: requests.ConnectionError) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "reset", "aborted", "Name or service not known"):
+        if marker.lower() in text.lower():
+            return marker
+    return type(exc).__name__
+
+
+def _may_have_been_sent(exc: requests.ConnectionError) -> bool:
+    """False only when the connection was never established (refused, DNS)."""
+    text = str(exc).lower()
+    return not any(m in text for m in ("connection refused", "name or service not known"))

@@ -1,0 +1,1 @@
+"""The payroll sync's imperative shell: Nmbrs and warehouse edges around the functional core."""

@@ -1,0 +1,141 @@
+"""Injected and random transient faults, latency, and the run-time control endpoints."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+import zeep
+
+from nmbrs_sandbox import Sandbox
+from tests.nmbrs_sandbox.sandbox_api import Api, fault_code, hours
+
+ANNA = 500001
+INSERT = "HourComponentVar_Insert_Batch"
+
+
+def _applied(sandbox: Sandbox) -> int:
+    return len(sandbox.hour_components(ANNA, 2026, 11))
+
+
+@pytest.mark.parametrize(
+    ("kind", "error", "applied"),
+    [
+        ("http_503", zeep.exceptions.TransportError, 0),
+        ("http_503_after_apply", zeep.exceptions.TransportError, 1),
+        ("reset", requests.exceptions.ConnectionError, 0),
+        ("timeout", requests.exceptions.Timeout, 0),
+        ("timeout_after_apply", requests.exceptions.Timeout, 1),
+    ],
+)
+def test_injected_transport_faults(
+    nmbrs_sandbox_factory, kind: str, error: type[Exception], applied: int
+) -> None:
+    sandbox = nmbrs_sandbox_factory(timeout_seconds=1.0)
+    api = Api(sandbox.url, timeout=0.3)
+    sandbox.inject(INSERT, kind)
+
+    with pytest.raises(error):
+        api.insert_hours([hours(ANNA)])
+
+    assert _applied(sandbox) == applied
+    assert sandbox.calls()[-1]["injected"] == kind
+    api.insert_hours([hours(ANNA)])
+    assert _applied(sandbox) == applied + 1
+
+
+def test_injected_login_security_failure(nmbrs_sandbox: Sandbox, api: Api) -> None:
+    nmbrs_sandbox.inject(kind="fault_1006")
+
+    with pytest.raises(zeep.exceptions.Fault, match="1006: Login security failure"):
+        api.insert_hours([hours(ANNA)])
+    assert _applied(nmbrs_sandbox) == 0
+    call = nmbrs_sandbox.calls()[-1]
+    assert (call["fault_code"], call["http_status"], call["injected"]) == (1006, 500, "fault_1006")
+
+
+def test_injection_targets_one_operation_for_n_calls(nmbrs_sandbox: Sandbox, api: Api) -> None:
+    nmbrs_sandbox.inject(INSERT, "fault_1006", times=2)
+
+    assert api.employee("HourComponentVar_GetCurrent", EmployeeId=ANNA) is None
+    assert fault_code(lambda: api.insert_hours([hours(ANNA)])) == 1006
+    assert fault_code(lambda: api.insert_hours([hours(ANNA)])) == 1006
+    api.insert_hours([hours(ANNA)])
+    assert _applied(nmbrs_sandbox) == 1
+
+
+def _random_kinds(sandbox: Sandbox, calls: int) -> list[str | None]:
+    api = Api(sandbox.url)
+    for _ in range(calls):
+        try:
+            api.company("List_GetAll")
+        except (zeep.exceptions.Error, requests.exceptions.RequestException):
+            continue
+    return [call["injected"] for call in sandbox.calls()]
+
+
+def test_random_faults_are_reproducible_with_a_seed(nmbrs_sandbox_factory) -> None:
+    knobs = {"fault_rate": 0.5, "fault_seed": 42, "fault_kinds": ["http_503", "fault_1006"]}
+
+    first = _random_kinds(nmbrs_sandbox_factory(**knobs), 20)
+    second = _random_kinds(nmbrs_sandbox_factory(**knobs), 20)
+
+    assert first == second
+    assert set(first) == {None, "http_503", "fault_1006"}
+
+
+def test_knobs_can_be_changed_over_http(nmbrs_sandbox: Sandbox, api: Api) -> None:
+    url = f"{nmbrs_sandbox.url}/_sandbox/knobs"
+
+    answer = requests.post(url, json={"latency_ms": 200}, timeout=5)
+    started = time.monotonic()
+    api.company("List_GetAll")
+
+    assert answer.json()["latency_ms"] == 200
+    assert time.monotonic() - started >= 0.2
+    assert requests.get(url, timeout=5).json()["latency_ms"] == 200
+    assert requests.post(url, json={"no_such_knob": 1}, timeout=5).status_code == 400
+    assert requests.post(url, json={"fault_rate": 2}, timeout=5).status_code == 400
+
+
+def test_faults_can_be_injected_over_http(nmbrs_sandbox: Sandbox, api: Api) -> None:
+    answer = requests.post(
+        f"{nmbrs_sandbox.url}/_sandbox/inject",
+        json={"operation": INSERT, "kind": "fault_1006"},
+        timeout=5,
+    )
+
+    assert answer.status_code == 200
+    assert fault_code(lambda: api.insert_hours([hours(ANNA)])) == 1006
+    bad = {"kind": "meteor_strike"}
+    assert (
+        requests.post(f"{nmbrs_sandbox.url}/_sandbox/inject", json=bad, timeout=5).status_code
+        == 400
+    )
+
+
+def test_reset_over_http_restores_the_scenario(nmbrs_sandbox: Sandbox, api: Api) -> None:
+    api.insert_hours([hours(ANNA)])
+    api.employee("HourComponentVar_ClearCurrent", EmployeeId=500004)
+    nmbrs_sandbox.set_current_period(54613, 2026, 12)
+
+    assert requests.post(f"{nmbrs_sandbox.url}/_sandbox/reset", timeout=5).status_code == 200
+
+    assert _applied(nmbrs_sandbox) == 0
+    assert [c["HourCode"] for c in nmbrs_sandbox.hour_components(500004, 2026, 11)] == [3100]
+    assert api.company("Company_GetCurrentPeriod", CompanyId=54613) == "2026-11-M"
+    assert [c["operation"] for c in nmbrs_sandbox.calls()] == ["Company_GetCurrentPeriod"]
+
+
+def test_stop_ends_a_held_timeout_call_quickly(nmbrs_sandbox_factory) -> None:
+    sandbox = nmbrs_sandbox_factory()
+    sandbox.inject(kind="timeout")
+    api = Api(sandbox.url, timeout=0.2)
+    with pytest.raises(requests.exceptions.Timeout):
+        api.company("List_GetAll")
+
+    started = time.monotonic()
+    sandbox.stop()
+
+    assert time.monotonic() - started < 2
