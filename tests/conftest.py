@@ -2,4 +2,8 @@
 
 from __future__ import annotations
 
-pytest_plugins = ["nmbrs_sandbox.pytest_plugin", "dev.pytest_warehouse"]
+pytest_plugins = [
+    "nmbrs_sandbox.pytest_plugin",
+    "dev.pytest_warehouse",
+    "tests.airflow_fixtures",
+]

@@ -10,6 +10,7 @@ or its credentials are refused (the message says which part to correct), 3 Nmbrs
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -37,10 +38,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # not only in AIRFLOW_CONN_* variables and secrets backends.
     os.environ.setdefault("_AIRFLOW_PROCESS_CONTEXT", "server")
     try:
-        hook = _hook(args.conn_id)
-        if args.command == "companies":
-            return _companies(hook, as_json=args.json)
-        return _check(hook, as_json=args.json)
+        # Airflow logs to stdout; keep stdout for the answer alone (scripts parse --json).
+        with contextlib.redirect_stdout(sys.stderr):
+            hook = _hook(args.conn_id)
+            work = _companies if args.command == "companies" else _check
+            status, output = work(hook, as_json=args.json)
+        print(output)
+        return status
     except (NmbrsConfigurationError, NmbrsAuthenticationError) as exc:
         return _fail(EXIT_REFUSED, exc, as_json=args.json)
     except NmbrsTransientError as exc:
@@ -80,7 +84,7 @@ def _hook(conn_id: str) -> NmbrsHook:
     return hook
 
 
-def _companies(hook: NmbrsHook, *, as_json: bool) -> int:
+def _companies(hook: NmbrsHook, *, as_json: bool) -> tuple[int, str]:
     rows = [
         {
             "id": cp.company.id,
@@ -96,21 +100,15 @@ def _companies(hook: NmbrsHook, *, as_json: bool) -> int:
         for cp in hook.list_company_periods()
     ]
     if as_json:
-        print(json.dumps(rows, indent=2))
-        return EXIT_OK
+        return EXIT_OK, json.dumps(rows, indent=2)
     columns = ["id", "number", "name", "period_type", "current_period", "start", "end"]
-    print(_table(rows, columns) if rows else "No companies visible to this API user.")
-    return EXIT_OK
+    return EXIT_OK, _table(rows, columns) if rows else "No companies visible to this API user."
 
 
-def _check(hook: NmbrsHook, *, as_json: bool) -> int:
+def _check(hook: NmbrsHook, *, as_json: bool) -> tuple[int, str]:
     report = hook.permission_report()
     status = EXIT_OK if report.ok else (EXIT_UNREACHABLE if not report.missing else EXIT_MISSING)
-    if as_json:
-        print(json.dumps(report.as_dict(), indent=2))
-        return status
-    print(render_report(report))
-    return status
+    return status, json.dumps(report.as_dict(), indent=2) if as_json else render_report(report)
 
 
 def render_report(report: PermissionReport) -> str:
