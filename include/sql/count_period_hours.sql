@@ -6,5 +6,5 @@ select
     coalesce(sum(e.hours), 0) as hours,
     count(*) as entries
 from keeping.time_entries as e
-where e.organisation_id = any(%(organisation_ids)s::bigint[])
+where (%(organisation_ids)s::bigint[] is null or e.organisation_id = any(%(organisation_ids)s::bigint[]))
   and e.date between %(period_start)s::date and %(period_end)s::date

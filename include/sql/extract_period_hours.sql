@@ -1,7 +1,7 @@
 -- Hours per user, day and kind for one payroll period, aggregated in the warehouse.
 --
 -- Parameters (psycopg2 pyformat):
---   organisation_ids  list of Keeping organisation ids (sent as an array)
+--   organisation_ids  list of Keeping organisation ids (sent as an array); null: every organisation
 --   period_start      first day of the period (date, inclusive)
 --   period_end        last day of the period (date, inclusive)
 --
@@ -28,7 +28,7 @@ with period_entries as (
         end as entry_state,
         e.hours
     from keeping.time_entries as e
-    where e.organisation_id = any(%(organisation_ids)s::bigint[])
+    where (%(organisation_ids)s::bigint[] is null or e.organisation_id = any(%(organisation_ids)s::bigint[]))
       and e.date between %(period_start)s::date and %(period_end)s::date
 )
 select

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from nmbrs_provider.connection_settings import NmbrsConnectionSettings
 from nmbrs_provider.exceptions import NmbrsConfigurationError
 

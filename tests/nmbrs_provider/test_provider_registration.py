@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from nmbrs_provider.get_provider_info import get_provider_info
-
 from tests.airflow_fixtures import run_airflow
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+
 from nmbrs_provider.core.config import (
     CONFIG_REFERENCE,
     ConfigError,

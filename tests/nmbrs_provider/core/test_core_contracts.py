@@ -4,6 +4,7 @@ import math
 
 import pandas as pd
 import pytest
+
 from nmbrs_provider.core.contracts import classify_contracts, unused_overrides
 
 NAN = math.nan

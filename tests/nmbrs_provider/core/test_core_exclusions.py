@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from nmbrs_provider.core.exclusions import REASONS, Exclusions, Reason, summarise_exclusions
 
 

@@ -5,6 +5,7 @@ import math
 
 import pandas as pd
 import pytest
+
 from nmbrs_provider.core.config import parse_config
 from nmbrs_provider.core.contracts import classify_contracts
 from nmbrs_provider.core.matching import match_employees

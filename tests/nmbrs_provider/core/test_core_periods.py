@@ -4,6 +4,7 @@ import datetime as dt
 import itertools
 
 import pytest
+
 from nmbrs_provider.core.periods import (
     PayrollPeriod,
     PeriodError,

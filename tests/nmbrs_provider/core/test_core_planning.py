@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
+
 from nmbrs_provider.core.periods import PayrollPeriod
 from nmbrs_provider.core.planning import (
     BalanceError,

@@ -5,6 +5,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+
 from nmbrs_provider.core.config import parse_config
 from nmbrs_provider.core.exclusions import REASONS, summarise_exclusions
 from nmbrs_provider.core.periods import PayrollPeriod

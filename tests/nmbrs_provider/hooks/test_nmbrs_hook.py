@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+
 from nmbrs_provider.core.periods import PayrollPeriod
 from nmbrs_provider.exceptions import (
     NmbrsAuthenticationError,

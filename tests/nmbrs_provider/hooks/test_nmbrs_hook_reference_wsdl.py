@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from nmbrs_provider.core.periods import PayrollPeriod
 from nmbrs_provider.exceptions import (
     NmbrsAuthenticationError,
@@ -13,7 +14,6 @@ from nmbrs_provider.exceptions import (
 )
 from nmbrs_provider.hooks.nmbrs import NmbrsHook
 from nmbrs_provider.models import DaysWorked, NewHourComponent
-
 from tests.nmbrs_provider.conftest import DEMO_USER, LIMITED_USER
 
 REFERENCE = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "nmbrs-soap-v3"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from nmbrs_provider import exceptions as e
 from nmbrs_provider.soap.faults import parse_fault_code, translate_fault
 

@@ -1,0 +1,98 @@
+"""Payroll sync DAGs: one per payroll period type present in the sync config.
+
+``nmbrs_payroll_sync`` (monthly companies), ``nmbrs_payroll_sync_4w`` and
+``nmbrs_payroll_sync_w``. Trigger with ``{"period": "2026-11-M"}`` or leave the period empty to
+sync each company's current period; ``companies`` restricts the run, ``dry_run`` writes nothing.
+The config (``NMBRS_SYNC_CONFIG``, default include/nmbrs_sync.yaml) is validated when this file
+is parsed: a mistake shows as an import error naming file, key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from airflow.sdk import DAG, Param, task
+
+from nmbrs_provider.core.config import load_config
+from nmbrs_provider.operators.payroll_sync import (
+    NmbrsPayrollSyncOperator,
+    NmbrsSyncPrepareOperator,
+)
+from nmbrs_provider.sync import settings
+
+DAG_IDS = {"M": "nmbrs_payroll_sync", "4W": "nmbrs_payroll_sync_4w", "W": "nmbrs_payroll_sync_w"}
+EXAMPLES = {"M": "2026-11-M", "4W": "2026-12-4W", "W": "2026-48-W"}
+CONFIG_PATH = settings.config_path()
+if not CONFIG_PATH.is_absolute() and not CONFIG_PATH.exists():
+    CONFIG_PATH = Path(__file__).resolve().parents[1] / CONFIG_PATH
+CONFIG = load_config(CONFIG_PATH)
+
+
+def build_dag(period_type: str) -> DAG:
+    """The sync DAG of one period type."""
+    with DAG(
+        dag_id=DAG_IDS[period_type],
+        description=f"Send flexible employees' hours to Nmbrs ({period_type} periods)",
+        schedule=None,
+        start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+        catchup=False,
+        max_active_runs=1,
+        render_template_as_native_obj=True,
+        default_args={"retries": 0},
+        tags=["nmbrs", "payroll"],
+        doc_md=__doc__,
+        params={
+            "period": Param(
+                None,
+                type=["null", "string"],
+                description=f"Payroll period as Nmbrs writes it, e.g. {EXAMPLES[period_type]}; "
+                "empty: each company's current period.",
+            ),
+            "companies": Param(
+                None,
+                type=["null", "array"],
+                items={"type": "integer"},
+                description="Nmbrs company IDs to sync; empty: every company of this DAG.",
+            ),
+            "dry_run": Param(
+                False, type="boolean", description="Plan and record, write nothing to Nmbrs."
+            ),
+        },
+    ) as dag:
+        companies = NmbrsSyncPrepareOperator(
+            task_id="prepare",
+            period_type=period_type,
+            period="{{ params.period }}",
+            companies="{{ params.companies }}",
+            config_path=str(CONFIG_PATH),
+        )
+        synced = NmbrsPayrollSyncOperator.partial(
+            task_id="sync_company",
+            period="{{ params.period }}",
+            dry_run="{{ params.dry_run }}",
+            config_path=str(CONFIG_PATH),
+            map_index_template="company {{ task.company_id }}",
+        ).expand(company_id=companies.output)
+
+        @task(trigger_rule="all_done")
+        def report(results: list[dict]) -> str:
+            """Print what each company sent and excluded."""
+            from nmbrs_provider.sync.report import render_results
+
+            text = render_results(r for r in results if r)
+            print(text)
+            return text
+
+        @task(trigger_rule="one_failed", retries=0)
+        def fail_run_if_a_task_failed() -> None:
+            """Keep the run failed when a company failed (the report runs regardless)."""
+            raise RuntimeError("A company's sync failed: see its task log and nmbrs_sync.runs.")
+
+        [companies, synced] >> fail_run_if_a_task_failed()
+        report(synced.output)
+    return dag
+
+
+for _type in sorted({c.period_type.value for c in CONFIG.companies}):
+    globals()[DAG_IDS[_type]] = build_dag(_type)

@@ -1,0 +1,278 @@
+"""One company's period sync: read, classify, route, plan, write, verify, record."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from nmbrs_provider.core.config import SyncConfig
+from nmbrs_provider.core.contracts import classify_contracts
+from nmbrs_provider.core.matching import match_employees
+from nmbrs_provider.core.period_policy import SKIP, decide_period
+from nmbrs_provider.core.periods import PayrollPeriod
+from nmbrs_provider.core.planning import CompanyPlan, check_balance, plan_company
+from nmbrs_provider.core.routing import route_hours
+from nmbrs_provider.exceptions import NmbrsPermissionError
+from nmbrs_provider.sync.loader import LoadSettings, apply_plan
+from nmbrs_provider.sync.nmbrs_state import read_employees, read_holdings
+
+if TYPE_CHECKING:
+    from nmbrs_provider.hooks.nmbrs import NmbrsHook
+    from nmbrs_provider.sync.warehouse import SyncWarehouse
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """Who is running: the ledger's run id and the Airflow run it belongs to."""
+
+    run_id: str
+    dag_id: str
+    airflow_run_id: str
+
+
+@dataclass(frozen=True)
+class CompanySyncResult:
+    """Small summary of a company's run (it goes to XCom)."""
+
+    company_id: int
+    period: str
+    status: str
+    hours_read: float
+    hours_sent: float
+    hours_excluded: float
+    employees_written: int
+    employees_unchanged: int
+    excluded_by_reason: dict[str, float]
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def organisations_to_read(config: SyncConfig, company_id: int) -> list[int] | None:
+    """Organisations whose hours may route to the company; None means all of them.
+
+    Only when every company routes by organisation alone can the extraction be narrowed.
+    """
+    companies = config.companies
+    if any(c.default or c.users or c.projects or c.tasks for c in companies):
+        return None
+    return sorted(config.company(company_id).organisations)
+
+
+def sync_company(
+    *,
+    nmbrs: NmbrsHook,
+    warehouse: SyncWarehouse,
+    config: SyncConfig,
+    company_id: int,
+    period: PayrollPeriod | None,
+    dry_run: bool,
+    run: RunIdentity,
+    load: LoadSettings | None = None,
+) -> CompanySyncResult:
+    """Bring Nmbrs to the desired state for one company and period, and record it all."""
+    config.company(company_id)  # unknown ids fail here, naming the configured ones
+    current = nmbrs.get_current_period(company_id)
+    period = period or current
+    decision = decide_period(company_id, period, current, config.past_period_policy)
+    log.info("Company %s, period %s: %s", company_id, period, decision.reason)
+    warehouse.start_run(
+        run_id=run.run_id,
+        dag_id=run.dag_id,
+        airflow_run_id=run.airflow_run_id,
+        company_id=company_id,
+        period=str(period),
+        dry_run=dry_run,
+    )
+    try:
+        if decision.action == SKIP:
+            result = _finish(warehouse, run, company_id, period, "skipped", None, decision.reason)
+            return result
+        plan = _plan(nmbrs, warehouse, config, company_id, period, run)
+        warehouse.record_plan(run.run_id, plan_lines(plan))
+        log.info("Plan: %s\n%s", plan.summary(), render_plan(plan))
+        if dry_run:
+            return _finish(warehouse, run, company_id, period, "dry_run", plan, "dry run")
+        if plan.changed:
+            with warehouse.company_lock(company_id, period):
+                apply_plan(nmbrs, plan, period, unprotected=decision.unprotected, settings=load)
+        warehouse.record_sent(run.run_id, sent_lines(plan, period))
+        hours_sent = plan.hours_planned
+        check_balance(plan.hours_in, hours_sent, plan.hours_excluded, rounding=plan.rounding)
+        message = f"{decision.reason}; {plan.summary()}"
+        return _finish(warehouse, run, company_id, period, "succeeded", plan, message)
+    except BaseException as exc:
+        _record_failure(warehouse, run, exc)
+        raise
+
+
+def _plan(
+    nmbrs: NmbrsHook,
+    warehouse: SyncWarehouse,
+    config: SyncConfig,
+    company_id: int,
+    period: PayrollPeriod,
+    run: RunIdentity,
+) -> CompanyPlan:
+    company = config.company(company_id)
+    hours = warehouse.extract_hours(organisations_to_read(config, company_id), period)
+    routing = route_hours(hours, config, period=period, company_ids=[company_id])
+    employees = classify_contracts(
+        read_employees(nmbrs, company_id, period), company.contract_overrides
+    )
+    try:
+        hour_model = {c.code for c in nmbrs.get_hour_codes(company_id)}
+    except NmbrsPermissionError:
+        log.warning("No HourModel_GetHourCodes permission: hour codes are checked by Nmbrs")
+        hour_model = set(company.owned_hour_codes)
+    match = match_employees(
+        routing.for_company(company_id), employees, company_id=company_id, hour_model=hour_model
+    )
+    excluded = pd.concat([routing.excluded_for(company_id), match.excluded], ignore_index=True)
+    warehouse.record_excluded(run.run_id, excluded)
+    flexible = employees.loc[employees["contract"].eq("flexible"), "employee_id"]
+    holdings = read_holdings(nmbrs, flexible, period)
+    return plan_company(
+        company_id,
+        period,
+        match.matched,
+        employees,
+        company.owned_hour_codes,
+        hour_model,
+        holdings.components,
+        holdings.days,
+        comment=company.render_comment(period),
+        excluded=excluded,
+    )
+
+
+def plan_lines(plan: CompanyPlan) -> list[dict[str, Any]]:
+    """Ledger rows of the plan: per employee and hour code, and per employee for days."""
+    rows = []
+    for row in plan.to_frame().astype(object).to_dict("records"):
+        is_days = pd.isna(row["hour_code"])
+        rows.append(
+            {
+                "company_id": plan.company_id,
+                "employee_id": int(row["employee_id"]),
+                "employee_number": row["employee_number"],
+                "hour_code": None if is_days else int(row["hour_code"]),
+                "current_hours": None if is_days else _num(row["current_hours"]),
+                "desired_hours": None if is_days else _num(row["desired_hours"]),
+                "action": (
+                    f"{row['action']} ({_days(row['current_hours'])} -> "
+                    f"{_days(row['desired_hours'])})"
+                    if is_days
+                    else row["action"]
+                ),
+            }
+        )
+    return rows
+
+
+def sent_lines(plan: CompanyPlan, period: PayrollPeriod) -> list[dict[str, Any]]:
+    """Ledger rows of what Nmbrs holds from the sync for the plan's employees."""
+    rows = []
+    for emp in plan.employees:
+        base = {
+            "company_id": plan.company_id,
+            "employee_id": emp.employee_id,
+            "employee_number": emp.number,
+            "period": str(period),
+        }
+        inserted = {i.hour_code for i in emp.inserts if not i.restored}
+        for d in emp.deletes:
+            rows.append({**base, "hour_code": d.hour_code, "hours": d.hours, "days": None,
+                         "action": "delete", "component_id": d.component_id})  # fmt: skip
+        for code, hours in sorted(emp.desired.items()):
+            if hours > 0:
+                action = "insert" if code in inserted else "unchanged"
+                rows.append({**base, "hour_code": code, "hours": hours, "days": None,
+                             "action": action, "component_id": None})  # fmt: skip
+        rows.append({**base, "hour_code": None, "hours": None, "days": emp.desired_days,
+                     "action": "set_days" if emp.set_days is not None else "unchanged",
+                     "component_id": None})  # fmt: skip
+    return rows
+
+
+def render_plan(plan: CompanyPlan, limit: int = 200) -> str:
+    """The plan and its diff against Nmbrs as a readable table for the task log."""
+    frame = plan.to_frame().drop(columns=["employee_id"])
+    if frame.empty:
+        return "(no flexible employee has hours or components of the sync's codes)"
+    text = frame.head(limit).to_string(index=False, na_rep="-")
+    return text + (f"\n... {len(frame) - limit} more rows" if len(frame) > limit else "")
+
+
+def _finish(
+    warehouse: SyncWarehouse,
+    run: RunIdentity,
+    company_id: int,
+    period: PayrollPeriod,
+    status: str,
+    plan: CompanyPlan | None,
+    message: str,
+) -> CompanySyncResult:
+    by_reason: dict[str, float] = {}
+    if plan is not None and not plan.excluded.empty:
+        by_reason = {
+            str(k): round(float(v), 2)
+            for k, v in plan.excluded.groupby("reason")["hours"].sum().items()
+        }
+    result = CompanySyncResult(
+        company_id=company_id,
+        period=str(period),
+        status=status,
+        hours_read=round(plan.hours_in, 2) if plan else 0.0,
+        hours_sent=round(plan.hours_planned, 2) if plan else 0.0,
+        hours_excluded=round(plan.hours_excluded, 2) if plan else 0.0,
+        employees_written=len(plan.changed) if plan else 0,
+        employees_unchanged=len(plan.employees) - len(plan.changed) if plan else 0,
+        excluded_by_reason=by_reason,
+        message=message,
+    )
+    warehouse.finish_run(
+        run_id=run.run_id,
+        status=status,
+        hours_read=result.hours_read,
+        hours_sent=result.hours_sent,
+        hours_excluded=result.hours_excluded,
+        employees_written=result.employees_written,
+        employees_unchanged=result.employees_unchanged,
+        message=message[:4000],
+    )
+    return result
+
+
+def _record_failure(warehouse: SyncWarehouse, run: RunIdentity, exc: BaseException) -> None:
+    try:
+        warehouse.finish_run(
+            run_id=run.run_id,
+            status="failed",
+            hours_read=None,
+            hours_sent=None,
+            hours_excluded=None,
+            employees_written=None,
+            employees_unchanged=None,
+            message=f"{type(exc).__name__}: {exc}"[:4000],
+        )
+    except Exception:  # the warehouse may be what failed; keep the original error
+        log.exception("Could not record the failure of run %s in the ledger", run.run_id)
+
+
+def _num(value: Any) -> Decimal | None:
+    if value is None or pd.isna(value):
+        return None
+    return Decimal(str(round(float(value), 2)))
+
+
+def _days(value: Any) -> str:
+    return "-" if value is None or pd.isna(value) else str(int(value))
