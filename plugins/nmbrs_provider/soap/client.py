@@ -41,6 +41,46 @@ for _name in ("zeep.transports", "zeep.wsdl.bindings.soap"):
     logging.getLogger(_name).setLevel(logging.INFO)
 
 
+#: Largest answer accepted from Nmbrs; a company-wide read of 50,000 employees stays far below.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+
+
+class ResponseTooLarge(requests.RequestException):
+    """The server sent more than :data:`MAX_RESPONSE_BYTES`."""
+
+
+class BoundedTransport(Transport):
+    """A zeep transport that reads at most ``max_bytes`` of any answer (WSDL or SOAP)."""
+
+    def __init__(self, *args: Any, max_bytes: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_bytes = max_bytes or MAX_RESPONSE_BYTES
+
+    def post(self, address: str, message: Any, headers: Any) -> requests.Response:
+        response = self.session.post(
+            address, data=message, headers=headers, timeout=self.operation_timeout, stream=True
+        )
+        response._content = self._read(response)  # type: ignore[attr-defined]
+        return response
+
+    def _load_remote_data(self, url: str) -> bytes:
+        response = self.session.get(url, timeout=self.load_timeout, stream=True)
+        response.raise_for_status()
+        return self._read(response)
+
+    def _read(self, response: requests.Response) -> bytes:
+        chunks, size = [], 0
+        with response:
+            for chunk in response.iter_content(chunk_size=1024 * 1024):
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise ResponseTooLarge(
+                        f"answer larger than {self.max_bytes // (1024 * 1024)} MiB refused"
+                    )
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Exponential backoff with full jitter for transient failures."""
@@ -102,7 +142,7 @@ class NmbrsSoapClient:
     def _build_service(self, name: str) -> Any:
         if name not in SERVICES:
             raise NmbrsConfigurationError(f"Unknown Nmbrs service {name!r}; use one of {SERVICES}")
-        transport = Transport(
+        transport = BoundedTransport(
             session=self.session,
             cache=_WSDL_CACHE,
             timeout=self.settings.timeout,
@@ -122,6 +162,8 @@ class NmbrsSoapClient:
             return cached
         try:
             document = Document(location, transport, settings=zeep_settings())
+        except ResponseTooLarge as exc:
+            raise NmbrsResponseError(f"{location}: {exc}") from None
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise NmbrsTransientError(
                 f"Could not reach Nmbrs to load {location}: {type(exc).__name__}. Check the "
@@ -131,6 +173,14 @@ class NmbrsSoapClient:
             raise NmbrsConfigurationError(
                 f"No Nmbrs WSDL at {location} (HTTP {exc.response.status_code}): check the "
                 "connection's Base URL (scheme, host and port only)."
+            ) from None
+        except (
+            zeep.exceptions.DTDForbidden,
+            zeep.exceptions.EntitiesForbidden,
+            zeep.exceptions.ExternalReferenceForbidden,
+        ) as exc:
+            raise NmbrsResponseError(
+                f"{location} sent a WSDL with a DTD or entities ({type(exc).__name__}); refused."
             ) from None
         except (zeep.exceptions.XMLParseError, etree.XMLSyntaxError, ValueError) as exc:
             raise NmbrsResponseError(
@@ -213,11 +263,19 @@ class NmbrsSoapClient:
                     maybe_applied=True,
                     **where,
                 ) from None
+            if exc.status_code == 200:  # zeep could not parse the answer
+                raise NmbrsResponseError(
+                    f"{service}.{operation}: refused the answer of {self.settings.base_url}: "
+                    "not a safe, well-formed SOAP response.",
+                    **where,
+                ) from None
             raise NmbrsResponseError(
                 f"{service}.{operation}: HTTP {exc.status_code} from {self.settings.base_url}; "
                 "check the connection's Base URL.",
                 **where,
             ) from None
+        except ResponseTooLarge as exc:
+            raise NmbrsResponseError(f"{service}.{operation}: {exc}", **where) from None
         except requests.ConnectTimeout:
             raise NmbrsTransientError(
                 f"{service}.{operation}: timed out connecting to {self.settings.base_url}",
