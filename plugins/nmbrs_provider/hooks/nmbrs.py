@@ -96,7 +96,6 @@ class NmbrsHook(BaseHook):
         """The SOAP client, built once per hook."""
         from nmbrs_provider.soap.client import NmbrsSoapClient
 
-        _mask(self.settings.token)
         return NmbrsSoapClient(self.settings, wsdl_locations=self.wsdl_locations)
 
     def get_conn(self) -> NmbrsSoapClient:
@@ -478,15 +477,6 @@ class NmbrsHook(BaseHook):
         from nmbrs_provider.get_provider_info import get_provider_info
 
         return get_provider_info()["connection-types"][0]["ui-field-behaviour"]
-
-
-def _mask(secret: str) -> None:
-    """Register the token with Airflow's secrets masker, when one is there."""
-    try:
-        from airflow.sdk.log import mask_secret
-    except ImportError:  # pragma: no cover - older task SDKs
-        return
-    mask_secret(secret)
 
 
 def _nested(wrapper: Any, key: str) -> list[dict[str, Any]]:
