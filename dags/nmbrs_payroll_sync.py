@@ -10,6 +10,7 @@ is parsed: a mistake shows as an import error naming file, key and what is wrong
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 from airflow.sdk import DAG, Param, task
@@ -27,6 +28,10 @@ CONFIG_PATH = settings.config_path()
 if not CONFIG_PATH.is_absolute() and not CONFIG_PATH.exists():
     CONFIG_PATH = Path(__file__).resolve().parents[1] / CONFIG_PATH
 CONFIG = load_config(CONFIG_PATH)
+# How long a company's task waits (deferred) for Nmbrs to reach the run's period, and how often
+# it asks Nmbrs meanwhile.
+WAIT_TIMEOUT = dt.timedelta(hours=float(os.environ.get("NMBRS_WAIT_TIMEOUT_HOURS", 168)))
+WAIT_POLL_SECONDS = float(os.environ.get("NMBRS_WAIT_POLL_SECONDS", 300))
 
 
 def build_dag(period_type: str) -> DAG:
@@ -73,6 +78,8 @@ def build_dag(period_type: str) -> DAG:
             dry_run="{{ params.dry_run }}",
             config_path=str(CONFIG_PATH),
             map_index_template="company {{ task.company_id }}",
+            wait_timeout=WAIT_TIMEOUT,
+            wait_poll_interval=WAIT_POLL_SECONDS,
         ).expand(company_id=companies.output)
 
         @task(trigger_rule="all_done")

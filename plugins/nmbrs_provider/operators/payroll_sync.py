@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -99,6 +100,9 @@ class NmbrsPayrollSyncOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("company_id", "period", "dry_run", "config_path")
     ui_color = "#fdf1e8"
+    #: When Nmbrs has not reached the run's period yet, wait (deferred, no worker slot held)
+    #: this long for it, polling every ``wait_poll_interval`` seconds.
+    default_wait_timeout = dt.timedelta(days=7)
 
     def __init__(
         self,
@@ -109,9 +113,13 @@ class NmbrsPayrollSyncOperator(BaseOperator):
         config_path: str | None = None,
         sql_dir: str | None = None,
         insert_chunk_size: int = 500,
+        wait_timeout: dt.timedelta | None = None,
+        wait_poll_interval: float = 300.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.wait_timeout = wait_timeout or self.default_wait_timeout
+        self.wait_poll_interval = wait_poll_interval
         self.company_id = company_id
         self.period = period
         self.dry_run = dry_run
@@ -120,6 +128,49 @@ class NmbrsPayrollSyncOperator(BaseOperator):
         self.insert_chunk_size = insert_chunk_size
 
     def execute(self, context: Context) -> dict[str, Any]:
+        period = _period(self.period)
+        if period is not None:
+            self._defer_while_nmbrs_is_behind(period)
+        return self._sync(context)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        """Resume after waiting for Nmbrs to reach the period."""
+        if event["status"] != "reached":
+            raise AirflowFailException(
+                f"Company {event['company_id']}: waited {self.wait_timeout} for Nmbrs to reach "
+                f"period {event['period']}, but it is still in {event['current']}. Process the "
+                f"payroll run of {event['current']} in Nmbrs, then clear this task."
+            )
+        self.log.info("Nmbrs reached %s (current %s)", event["period"], event["current"])
+        return self._sync(context)
+
+    def _defer_while_nmbrs_is_behind(self, period: PayrollPeriod) -> None:
+        from nmbrs_provider.hooks.nmbrs import NmbrsHook
+        from nmbrs_provider.triggers.nmbrs import NmbrsCurrentPeriodTrigger
+
+        company_id = int(self.company_id)
+        conn_id = _load_config(self.config_path).company(company_id).nmbrs_conn_id
+        current = NmbrsHook(conn_id).get_current_period(company_id)
+        if current.type != period.type or current >= period:
+            return
+        self.log.info(
+            "Company %s: Nmbrs is still in %s; waiting up to %s for %s without a worker slot",
+            company_id, current, self.wait_timeout, period,
+        )  # fmt: skip
+        deadline = dt.datetime.now(dt.timezone.utc) + self.wait_timeout
+        self.defer(
+            trigger=NmbrsCurrentPeriodTrigger(
+                nmbrs_conn_id=conn_id,
+                company_id=company_id,
+                period=str(period),
+                deadline=deadline.isoformat(),
+                poll_interval=self.wait_poll_interval,
+            ),
+            method_name="execute_complete",
+            timeout=self.wait_timeout + dt.timedelta(minutes=10),
+        )
+
+    def _sync(self, context: Context) -> dict[str, Any]:
         from nmbrs_provider.core.config import ConfigError
         from nmbrs_provider.core.period_policy import (
             FuturePeriodError,
