@@ -13,10 +13,11 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from airflow.sdk import DAG, Param, task
+from airflow.sdk import DAG, AssetAlias, Param, task
 
 from nmbrs_provider.core.config import load_config
 from nmbrs_provider.operators.payroll_sync import (
+    HOURS_ALIAS,
     NmbrsPayrollSyncOperator,
     NmbrsSyncPrepareOperator,
 )
@@ -80,6 +81,7 @@ def build_dag(period_type: str) -> DAG:
             map_index_template="company {{ task.company_id }}",
             wait_timeout=WAIT_TIMEOUT,
             wait_poll_interval=WAIT_POLL_SECONDS,
+            outlets=[AssetAlias(HOURS_ALIAS)],
         ).expand(company_id=companies.output)
 
         @task(trigger_rule="all_done")

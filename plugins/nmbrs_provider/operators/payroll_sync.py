@@ -18,6 +18,19 @@ if TYPE_CHECKING:
     from nmbrs_provider.core.periods import PayrollPeriod
 
 
+#: Asset alias under which each company's load emits ``nmbrs://<company_id>/hours/<period>``.
+HOURS_ALIAS = "nmbrs_hours"
+
+
+def hours_asset(company_id: int, period: str) -> Any:
+    """The Asset a company's landed hours of a period are published as."""
+    from airflow.sdk import Asset
+
+    return Asset(
+        name=f"nmbrs_hours_{company_id}_{period}", uri=f"nmbrs://{company_id}/hours/{period}"
+    )
+
+
 def _period(value: Any) -> PayrollPeriod | None:
     from nmbrs_provider.core.periods import PayrollPeriod
 
@@ -217,7 +230,28 @@ class NmbrsPayrollSyncOperator(BaseOperator):
         self.log.info("Company %s: %s", company_id, result.message)
         if result.status == "skipped":
             raise AirflowSkipException(result.message)
+        if result.status == "succeeded":
+            self._emit_landed(context, result.as_dict())
         return result.as_dict()
+
+    def _emit_landed(self, context: Context, result: dict[str, Any]) -> None:
+        """Tell downstream DAGs the company's hours of the period have landed in Nmbrs."""
+        from airflow.sdk import AssetAlias
+
+        if not any(isinstance(o, AssetAlias) and o.name == HOURS_ALIAS for o in self.outlets):
+            return
+        context["outlet_events"][AssetAlias(HOURS_ALIAS)].add(
+            hours_asset(result["company_id"], result["period"]),
+            extra={
+                "company_id": result["company_id"],
+                "period": result["period"],
+                "hours_sent": result["hours_sent"],
+                "hours_excluded": result["hours_excluded"],
+                "employees_written": result["employees_written"],
+                "employees_unchanged": result["employees_unchanged"],
+                "run_id": context["run_id"],
+            },
+        )
 
 
 def _truthy(value: Any) -> bool:
