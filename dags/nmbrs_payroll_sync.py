@@ -45,7 +45,7 @@ def build_dag(period_type: str) -> DAG:
         catchup=False,
         max_active_runs=1,
         render_template_as_native_obj=True,
-        default_args={"retries": 0},
+        default_args={"retries": 2, "retry_delay": dt.timedelta(seconds=30)},
         tags=["nmbrs", "payroll"],
         doc_md=__doc__,
         params={

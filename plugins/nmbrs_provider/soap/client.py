@@ -85,7 +85,7 @@ class BoundedTransport(Transport):
 class RetryPolicy:
     """Exponential backoff with full jitter for transient failures."""
 
-    attempts: int = 5
+    attempts: int = 8
     base_delay: float = 0.5
     max_delay: float = 30.0
 
