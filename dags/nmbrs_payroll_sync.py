@@ -13,7 +13,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from airflow.sdk import DAG, AssetAlias, Param, task
+from airflow.sdk import DAG, Asset, AssetAlias, AssetOrTimeSchedule, Param, task
 
 from nmbrs_provider.core.config import load_config
 from nmbrs_provider.operators.payroll_sync import (
@@ -22,6 +22,7 @@ from nmbrs_provider.operators.payroll_sync import (
     NmbrsSyncPrepareOperator,
 )
 from nmbrs_provider.sync import settings
+from nmbrs_provider.timetables import PayrollPeriodTimetable
 
 DAG_IDS = {"M": "nmbrs_payroll_sync", "4W": "nmbrs_payroll_sync_4w", "W": "nmbrs_payroll_sync_w"}
 EXAMPLES = {"M": "2026-11-M", "4W": "2026-12-4W", "W": "2026-48-W"}
@@ -35,14 +36,43 @@ WAIT_TIMEOUT = dt.timedelta(hours=float(os.environ.get("NMBRS_WAIT_TIMEOUT_HOURS
 WAIT_POLL_SECONDS = float(os.environ.get("NMBRS_WAIT_POLL_SECONDS", 300))
 
 
+def schedule_of(period_type: str):
+    """Once per payroll period (and on the configured upstream assets), or only on demand."""
+    plan = CONFIG.schedule
+    assets = [Asset(name=uri, uri=uri) for uri in plan.assets]
+    if not plan.enabled:
+        return assets or None
+    timetable = PayrollPeriodTimetable(
+        period_type,
+        timezone=plan.timezone,
+        delay=dt.timedelta(hours=plan.delay_hours),
+        start=plan.start,
+    )
+    return AssetOrTimeSchedule(timetable=timetable, assets=assets) if assets else timetable
+
+
+def first_day(period_type: str) -> dt.datetime:
+    """The DAG's start_date: the configured start, or a past date when none is set."""
+    timetable = PayrollPeriodTimetable(period_type, timezone=CONFIG.schedule.timezone)
+    if CONFIG.schedule.start is None:
+        return dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    from nmbrs_provider.core.periods import PayrollPeriod
+
+    try:
+        period = PayrollPeriod.parse(CONFIG.schedule.start)
+    except ValueError:
+        period = PayrollPeriod.containing(dt.date.fromisoformat(CONFIG.schedule.start), period_type)
+    return timetable.interval_of(period).start
+
+
 def build_dag(period_type: str) -> DAG:
     """The sync DAG of one period type."""
     with DAG(
         dag_id=DAG_IDS[period_type],
         description=f"Send flexible employees' hours to Nmbrs ({period_type} periods)",
-        schedule=None,
-        start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
-        catchup=False,
+        schedule=schedule_of(period_type),
+        start_date=first_day(period_type),
+        catchup=CONFIG.schedule.catchup,
         max_active_runs=1,
         render_template_as_native_obj=True,
         default_args={"retries": 2, "retry_delay": dt.timedelta(seconds=30)},
@@ -72,17 +102,17 @@ def build_dag(period_type: str) -> DAG:
             period="{{ params.period }}",
             companies="{{ params.companies }}",
             config_path=str(CONFIG_PATH),
+            timezone=CONFIG.schedule.timezone,
         )
         synced = NmbrsPayrollSyncOperator.partial(
             task_id="sync_company",
-            period="{{ params.period }}",
             dry_run="{{ params.dry_run }}",
             config_path=str(CONFIG_PATH),
             map_index_template="company {{ task.company_id }}",
             wait_timeout=WAIT_TIMEOUT,
             wait_poll_interval=WAIT_POLL_SECONDS,
             outlets=[AssetAlias(HOURS_ALIAS)],
-        ).expand(company_id=companies.output)
+        ).expand_kwargs(companies.output)
 
         @task(trigger_rule="all_done")
         def report(results: list[dict]) -> str:

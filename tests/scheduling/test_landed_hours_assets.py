@@ -33,3 +33,21 @@ def test_landed_hours_are_published_as_asset_events(airflow_env, nmbrs_sandbox, 
     horeca = mine["nmbrs://54613/hours/2026-11-M"]
     assert horeca["company_id"] == 54613 and horeca["employees_written"] == 3
     assert horeca["hours_sent"] > 0 and horeca["run_id"] == run_id
+
+
+def test_next_execution_shows_payroll_periods_not_cron_ticks(airflow_env):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    run_airflow(airflow_env, "dags", "reserialize")
+    result = run_airflow(airflow_env, "dags", "next-execution", "nmbrs_payroll_sync", "-n", "3")
+    moments = [
+        dt.datetime.fromisoformat(line.strip())
+        for line in result.stdout.splitlines()
+        if line.strip()[:2] == "20" and " " not in line.strip()
+    ]
+    assert len(moments) == 3, result.stdout
+    local = [m.astimezone(ZoneInfo("Europe/Amsterdam")) for m in moments]
+    assert all((m.day, m.hour, m.minute) == (1, 0, 0) for m in local), local
+    months = [(m.year * 12 + m.month) for m in local]
+    assert months == [months[0], months[0] + 1, months[0] + 2]

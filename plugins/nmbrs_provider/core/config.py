@@ -60,6 +60,14 @@ routing:
                             #   exclude (reason unrouted) | fail
   ambiguous: exclude        # hours two companies match at the same, most specific level:
                             #   exclude (reason ambiguous_route) | fail
+schedule:                   # when the DAGs run by themselves
+  enabled: true             # false: only when triggered
+  timezone: Europe/Amsterdam  # payroll periods are calendar days in this zone
+  delay_hours: 48           # run this long after a period ends (late time entries)
+  catchup: false            # true: also run every missed period since `start`
+  start: null               # first period to run: a date (2026-01-01) or a period (2026-1-M)
+  assets: []                # asset URIs whose events also start a run, e.g.
+                            #   keeping://1/hours (the warehouse load that closes a period)
 companies:                  # one entry per Nmbrs company
   - company_id: 54613       # Nmbrs company ID (positive integer, unique)
     nmbrs_conn_id: nmbrs_default  # Airflow connection of the Nmbrs account (default
@@ -107,6 +115,7 @@ _TOP_KEYS = (
     "past_period_policy",
     "hour_codes",
     "routing",
+    "schedule",
     "companies",
 )
 _COMPANY_KEYS = (
@@ -125,6 +134,8 @@ _COMPANY_KEYS = (
 _SELECTORS = ("organisations", "users", "projects", "tasks")
 _HOUR_CODE_KEYS = ("worked", "purposes", "projects", "tasks")
 _ROUTING_KEYS = ("unmatched", "ambiguous")
+_SCHEDULE_KEYS = ("enabled", "timezone", "delay_hours", "catchup", "start", "assets")
+_ASSET_URI_RE = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$")
 
 
 class FrozenMap(Mapping):
@@ -242,6 +253,18 @@ class CompanyConfig:
 
 
 @dataclass(frozen=True)
+class ScheduleConfig:
+    """When the sync DAGs run: once per payroll period, and on upstream asset events."""
+
+    enabled: bool = True
+    timezone: str = "Europe/Amsterdam"
+    delay_hours: float = 48.0
+    catchup: bool = False
+    start: str | None = None  # ISO date or period text; the first period to run
+    assets: tuple[str, ...] = ()  # URIs of assets whose events also trigger a run
+
+
+@dataclass(frozen=True)
 class SyncConfig:
     """The whole sync configuration."""
 
@@ -251,6 +274,7 @@ class SyncConfig:
     past_period_policy: str = "fail"
     hour_codes: HourCodes = field(default_factory=HourCodes)
     routing: RoutingPolicy = field(default_factory=RoutingPolicy)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     source: str = "<config>"
 
     def company(self, company_id: int) -> CompanyConfig:
@@ -444,15 +468,75 @@ class _Checker:
                 top["past_period_policy"], "past_period_policy", PAST_PERIOD_POLICIES
             )
         routing = self.routing(top.get("routing"))
+        schedule = self.schedule(top.get("schedule"))
         if self.problems:
             return None
         return SyncConfig(
             companies=tuple(companies),
             hour_codes=defaults,
             routing=routing,
+            schedule=schedule,
             source=source,
             **kwargs,
         )
+
+    def schedule(self, value: Any) -> ScheduleConfig:
+        raw = self.mapping(value, "schedule", _SCHEDULE_KEYS) or {}
+        kwargs: dict[str, Any] = {}
+        for name in ("enabled", "catchup"):
+            if name in raw:
+                kwargs[name] = self.boolean(raw[name], f"schedule.{name}")
+        if "timezone" in raw:
+            kwargs["timezone"] = self._timezone(raw["timezone"])
+        if "delay_hours" in raw:
+            delay = raw["delay_hours"]
+            if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
+                self.fail("schedule.delay_hours", f"expected hours >= 0, got {_describe(delay)}")
+            else:
+                kwargs["delay_hours"] = float(delay)
+        if "start" in raw:
+            kwargs["start"] = self._start(raw["start"])
+        if "assets" in raw:
+            kwargs["assets"] = self._asset_uris(raw["assets"])
+        return ScheduleConfig(**{k: v for k, v in kwargs.items() if v is not None})
+
+    def _timezone(self, value: Any) -> str | None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(str(value))
+        except (ZoneInfoNotFoundError, ValueError):
+            self.fail("schedule.timezone", f"unknown time zone {value!r} (e.g. Europe/Amsterdam)")
+            return None
+        return str(value)
+
+    def _start(self, value: Any) -> str | None:
+        import datetime as dt
+
+        if value is None:
+            return None
+        text = value.isoformat() if isinstance(value, dt.date) else str(value)
+        try:
+            dt.date.fromisoformat(text)
+        except ValueError:
+            try:
+                PayrollPeriod.parse(text)
+            except PeriodError:
+                self.fail(
+                    "schedule.start", f"expected a date (2026-01-01) or a period, got {text!r}"
+                )
+                return None
+        return text
+
+    def _asset_uris(self, value: Any) -> tuple[str, ...] | None:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail("schedule.assets", f"expected a list of asset URIs, got {_describe(value)}")
+            return None
+        bad = [v for v in value if not _ASSET_URI_RE.match(v)]
+        if bad:
+            self.fail("schedule.assets", f"not asset URIs (scheme://path): {bad}")
+            return None
+        return tuple(value)
 
     def routing(self, value: Any) -> RoutingPolicy:
         raw = self.mapping(value, "routing", _ROUTING_KEYS) or {}

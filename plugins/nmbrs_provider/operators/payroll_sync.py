@@ -39,6 +39,39 @@ def _period(value: Any) -> PayrollPeriod | None:
     return PayrollPeriod.parse(str(value))
 
 
+def run_period(
+    param: Any, context: Context, period_type: str, timezone: str
+) -> tuple[PayrollPeriod | None, str]:
+    """The run's payroll period and where it came from.
+
+    In order: the ``period`` Param; the run's data interval when it is exactly a payroll
+    period (scheduled runs, backfills, manual runs with a logical date); the ``period`` in the
+    extra of the triggering asset event; else None: each company's current period in Nmbrs.
+    """
+    from nmbrs_provider.core.periods import PeriodError
+    from nmbrs_provider.timetables import period_of_interval
+
+    period = _period(param)
+    if period is not None:
+        return period, "the period Param"
+    start, end = context.get("data_interval_start"), context.get("data_interval_end")
+    if start is not None and end is not None and start != end:
+        try:
+            interval_period = period_of_interval(
+                start, period_type, timezone, data_interval_end=end
+            )
+        except PeriodError:
+            pass  # not a payroll-period interval (a DAG without the payroll timetable)
+        else:
+            return interval_period, f"the run's data interval {start} - {end}"
+    for asset, events in (context.get("triggering_asset_events") or {}).items():
+        for event in reversed(list(events)):
+            text = (event.extra or {}).get("period")
+            if text:
+                return _period(text), f"the triggering event of {getattr(asset, 'uri', asset)}"
+    return None, "each company's current period in Nmbrs (no Param, interval or event period)"
+
+
 def _load_config(path: str | None) -> SyncConfig:
     from nmbrs_provider.core.config import load_config
 
@@ -65,16 +98,18 @@ class NmbrsSyncPrepareOperator(BaseOperator):
         companies: Any = None,
         config_path: str | None = None,
         sql_dir: str | None = None,
+        timezone: str = "Europe/Amsterdam",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.period_type = period_type
+        self.timezone = timezone
         self.period = period
         self.companies = companies
         self.config_path = config_path
         self.sql_dir = sql_dir
 
-    def execute(self, context: Context) -> list[int]:
+    def execute(self, context: Context) -> list[dict[str, Any]]:
         from nmbrs_provider.hooks.nmbrs import NmbrsHook
         from nmbrs_provider.sync.prepare import prepare_run
         from nmbrs_provider.sync.warehouse import SyncWarehouse
@@ -83,11 +118,13 @@ class NmbrsSyncPrepareOperator(BaseOperator):
         config = _load_config(self.config_path)
         warehouse = SyncWarehouse(config.warehouse_conn_id, settings.sql_dir(path, self.sql_dir))
         try:
-            return prepare_run(
+            period, source = run_period(self.period, context, self.period_type, self.timezone)
+            self.log.info("Period %s, from %s", period or "(current per company)", source)
+            companies = prepare_run(
                 config=config,
                 warehouse=warehouse,
                 period_type=self.period_type,
-                period=_period(self.period),
+                period=period,
                 companies=self.companies,
                 airflow_run_id=context["run_id"],
                 dag_id=self.dag_id,
@@ -98,6 +135,7 @@ class NmbrsSyncPrepareOperator(BaseOperator):
             )
         except ValueError as exc:  # config, period and company-selection errors
             raise AirflowFailException(str(exc)) from None
+        return [{"company_id": c, "period": str(period) if period else None} for c in companies]
 
 
 class NmbrsPayrollSyncOperator(BaseOperator):
@@ -142,6 +180,7 @@ class NmbrsPayrollSyncOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         period = _period(self.period)
+        self.log.info("Company %s: period %s", self.company_id, period or "current in Nmbrs")
         if period is not None:
             self._defer_while_nmbrs_is_behind(period)
         return self._sync(context)
