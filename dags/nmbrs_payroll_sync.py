@@ -119,7 +119,8 @@ def build_dag(period_type: str) -> DAG:
             """Print what each company sent and excluded."""
             from nmbrs_provider.sync.report import render_results
 
-            text = render_results(r for r in results if r)
+            landed = [results[i] for i in range(len(results))]  # companies that succeeded
+            text = render_results(r for r in landed if r)
             print(text)
             return text
 

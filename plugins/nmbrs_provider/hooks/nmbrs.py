@@ -33,7 +33,7 @@ from nmbrs_provider.models import (
     Salary,
     Schedule,
 )
-from nmbrs_provider.permissions import PERMISSIONS, PermissionReport
+from nmbrs_provider.permissions import PERMISSIONS, Permission, PermissionReport
 
 if TYPE_CHECKING:
     from nmbrs_provider.soap.client import NmbrsSoapClient
@@ -415,6 +415,22 @@ class NmbrsHook(BaseHook):
 
     # -- checks -------------------------------------------------------------------------------
 
+    def _probe(self, permission: Permission) -> bool | str:
+        """True when granted, False when fault 1002 says it is not, else why it is unknown."""
+        try:
+            self.client.call(
+                permission.service, permission.operation, idempotent=True, **permission.probe_args
+            )
+        except NmbrsPermissionError:
+            return False
+        except NmbrsAuthenticationError:
+            raise
+        except NmbrsTransientError as exc:
+            return str(exc)
+        except NmbrsError:
+            pass  # rejected for another reason: the operation itself is allowed
+        return True
+
     def permission_report(self) -> PermissionReport:
         """Probe every permission the sync needs, writing nothing.
 
@@ -422,24 +438,13 @@ class NmbrsHook(BaseHook):
         """
         granted, missing, optional_missing, unchecked = [], [], [], {}
         for permission in PERMISSIONS:
-            try:
-                self.client.call(
-                    permission.service,
-                    permission.operation,
-                    idempotent=True,
-                    **permission.probe_args,
-                )
-            except NmbrsPermissionError:
+            outcome = self._probe(permission)
+            if outcome is True:
+                granted.append(permission.name)
+            elif outcome is False:
                 (missing if permission.required else optional_missing).append(permission.name)
-                continue
-            except NmbrsAuthenticationError:
-                raise
-            except NmbrsTransientError as exc:
-                unchecked[permission.name] = str(exc)
-                continue
-            except NmbrsError:
-                pass  # rejected for another reason: the operation itself is allowed
-            granted.append(permission.name)
+            else:
+                unchecked[permission.name] = outcome
         return PermissionReport(
             username=self.settings.username,
             granted=tuple(granted),
@@ -447,6 +452,18 @@ class NmbrsHook(BaseHook):
             optional_missing=tuple(optional_missing),
             unchecked=unchecked,
         )
+
+    def require_permissions(self, names: Iterable[str]) -> None:
+        """Raise one :class:`NmbrsPermissionError` naming every operation of ``names`` the API
+        user may not call; probes write nothing, so this runs before the first write."""
+        by_name = {p.name: p for p in PERMISSIONS}
+        missing = [name for name in names if self._probe(by_name[name]) is False]
+        if missing:
+            raise NmbrsPermissionError(
+                f"API user {self.settings.username!r} lacks {', '.join(missing)} (fault 1002). "
+                "Nothing was written. In Nmbrs, tick these operations in the API user's "
+                "template, then run again."
+            )
 
     def test_connection(self) -> tuple[bool, str]:
         """Check credentials and permissions; used by the UI's Test button."""

@@ -182,7 +182,14 @@ class NmbrsPayrollSyncOperator(BaseOperator):
         period = _period(self.period)
         self.log.info("Company %s: period %s", self.company_id, period or "current in Nmbrs")
         if period is not None:
-            self._defer_while_nmbrs_is_behind(period)
+            from nmbrs_provider.exceptions import NmbrsError
+
+            try:
+                self._defer_while_nmbrs_is_behind(period)
+            except NmbrsError as exc:
+                if exc.transient:
+                    raise
+                # A permanent error: _sync meets it again, records it and fails without retry.
         return self._sync(context)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:

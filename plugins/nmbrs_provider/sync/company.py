@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,13 @@ if TYPE_CHECKING:
     from nmbrs_provider.sync.warehouse import SyncWarehouse
 
 log = logging.getLogger(__name__)
+
+#: What a company's writes need; checked (without writing) before the first write.
+WRITE_PERMISSIONS = (
+    "EmployeeService.HourComponent_Delete",
+    "EmployeeService.HourComponentVar_Insert_Batch",
+    "EmployeeService.DaysVar_Set_Batch",
+)
 
 
 @dataclass(frozen=True)
@@ -80,28 +88,35 @@ def sync_company(
 ) -> CompanySyncResult:
     """Bring Nmbrs to the desired state for one company and period, and record it all."""
     config.company(company_id)  # unknown ids fail here, naming the configured ones
-    current = nmbrs.get_current_period(company_id)
-    period = period or current
-    decision = decide_period(company_id, period, current, config.past_period_policy)
-    log.info("Company %s, period %s: %s", company_id, period, decision.reason)
-    warehouse.start_run(
-        run_id=run.run_id,
-        dag_id=run.dag_id,
-        airflow_run_id=run.airflow_run_id,
-        company_id=company_id,
-        period=str(period),
-        dry_run=dry_run,
-    )
+    started = False
+
+    def start(period_text: str) -> None:
+        nonlocal started
+        warehouse.start_run(
+            run_id=run.run_id,
+            dag_id=run.dag_id,
+            airflow_run_id=run.airflow_run_id,
+            company_id=company_id,
+            period=period_text,
+            dry_run=dry_run,
+        )
+        started = True
+
     try:
+        current = nmbrs.get_current_period(company_id)
+        period = period or current
+        start(str(period))
+        decision = decide_period(company_id, period, current, config.past_period_policy)
+        log.info("Company %s, period %s: %s", company_id, period, decision.reason)
         if decision.action == SKIP:
-            result = _finish(warehouse, run, company_id, period, "skipped", None, decision.reason)
-            return result
+            return _finish(warehouse, run, company_id, period, "skipped", None, decision.reason)
         plan = _plan(nmbrs, warehouse, config, company_id, period, run)
         warehouse.record_plan(run.run_id, plan_lines(plan))
         log.info("Plan: %s\n%s", plan.summary(), render_plan(plan))
         if dry_run:
             return _finish(warehouse, run, company_id, period, "dry_run", plan, "dry run")
         if plan.changed:
+            nmbrs.require_permissions(WRITE_PERMISSIONS)
             with warehouse.company_lock(company_id, period):
                 apply_plan(nmbrs, plan, period, unprotected=decision.unprotected, settings=load)
         warehouse.record_sent(run.run_id, sent_lines(plan, period))
@@ -110,7 +125,9 @@ def sync_company(
         message = f"{decision.reason}; {plan.summary()}"
         return _finish(warehouse, run, company_id, period, "succeeded", plan, message)
     except BaseException as exc:
-        _record_failure(warehouse, run, exc)
+        _record_failure(
+            warehouse, run, exc, None if started else (str(period) if period else "current", start)
+        )
         raise
 
 
@@ -252,8 +269,17 @@ def _finish(
     return result
 
 
-def _record_failure(warehouse: SyncWarehouse, run: RunIdentity, exc: BaseException) -> None:
+def _record_failure(
+    warehouse: SyncWarehouse,
+    run: RunIdentity,
+    exc: BaseException,
+    unstarted: tuple[str, Callable[[str], None]] | None,
+) -> None:
+    """Close the ledger run as failed (opening it first when the failure came before)."""
     try:
+        if unstarted is not None:
+            period_text, start = unstarted
+            start(period_text)
         warehouse.finish_run(
             run_id=run.run_id,
             status="failed",

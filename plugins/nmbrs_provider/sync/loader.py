@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -74,9 +75,10 @@ def apply_plan(
         result.days_set = hook.set_days_worked(
             days, period, unprotected=unprotected, chunk_size=settings.chunk_size
         )
-    changed = [e.employee_id for e in plan.changed]
-    result.read_back = read_holdings(hook, changed, period)
-    problems = verify(plan, result.read_back.components, result.read_back.days)
+    # Read back and verify the employees written to; the others were found matching already.
+    written = dataclasses.replace(plan, employees=plan.changed)
+    result.read_back = read_holdings(hook, [e.employee_id for e in written.employees], period)
+    problems = verify(written, result.read_back.components, result.read_back.days)
     if problems:
         raise VerificationError(
             f"Company {plan.company_id}, period {period}: Nmbrs does not hold what was sent:\n- "

@@ -1,0 +1,135 @@
+"""The DAG file as Airflow's DAG processor sees it: which DAGs a config yields, their Params,
+and how a broken config shows up (as an import error naming file, key and problem)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from airflow.dag_processing.dagbag import DagBag
+
+from tests.airflow_fixtures import ROOT
+
+DAGS = ROOT / "dags"
+DAG_FILE = DAGS / "nmbrs_payroll_sync.py"
+DEMO_CONFIG = ROOT / "include" / "nmbrs_sync.yaml"
+DAG_IDS = {"M": "nmbrs_payroll_sync", "4W": "nmbrs_payroll_sync_4w", "W": "nmbrs_payroll_sync_w"}
+
+
+def _dagbag(monkeypatch: pytest.MonkeyPatch, config: Path) -> DagBag:
+    """Parse dags/ the way the DAG processor does, with ``config`` as the sync config."""
+    monkeypatch.setenv("NMBRS_SYNC_CONFIG", str(config))
+    return DagBag(dag_folder=str(DAGS))
+
+
+def _write(path: Path, config: object) -> Path:
+    path.write_text(config if isinstance(config, str) else yaml.safe_dump(config), "utf-8")
+    return path
+
+
+def test_the_demo_config_gives_the_monthly_dag_only(monkeypatch):
+    bag = _dagbag(monkeypatch, DEMO_CONFIG)
+
+    assert bag.import_errors == {}
+    assert sorted(bag.dag_ids) == ["nmbrs_payroll_sync"]
+
+
+def test_a_dag_per_period_type_in_the_config(monkeypatch, tmp_path):
+    config = _write(
+        tmp_path / "three_types.yaml",
+        {
+            "companies": [
+                {"company_id": 54613, "organisations": [1]},
+                {"company_id": 54614, "period_type": "4W", "organisations": [2]},
+                {"company_id": 54615, "period_type": "W", "organisations": [3]},
+            ]
+        },
+    )
+
+    bag = _dagbag(monkeypatch, config)
+
+    assert bag.import_errors == {}
+    assert sorted(bag.dag_ids) == sorted(DAG_IDS.values())
+    # each DAG only prepares the companies of its own period type
+    for period_type, dag_id in DAG_IDS.items():
+        assert bag.dags[dag_id].get_task("prepare").period_type == period_type
+
+
+def test_params_period_companies_and_dry_run_with_their_defaults(monkeypatch):
+    dag = _dagbag(monkeypatch, DEMO_CONFIG).dags["nmbrs_payroll_sync"]
+
+    assert {"period", "companies", "dry_run"} <= set(dag.params.keys())
+    period = dag.params.get_param("period")
+    companies = dag.params.get_param("companies")
+    dry_run = dag.params.get_param("dry_run")
+    assert period.value is None  # empty: each company's current period
+    assert "string" in period.schema["type"]
+    assert companies.value is None  # empty: every company of the DAG
+    assert companies.schema["items"] == {"type": "integer"}
+    assert dry_run.value is False  # a trigger without conf writes for real
+    assert dry_run.schema["type"] == "boolean"
+    assert "2026-11-M" in period.description  # the form tells how to write a period
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "problem"),
+    [
+        (
+            "companies:\n  - company_id: 54613\n    organisatons: [1]\n",
+            "companies[0].organisatons",
+            "did you mean 'organisations'",
+        ),
+        (
+            "past_period_policy: later\ncompanies:\n  - company_id: 54613\n"
+            "    organisations: [1]\n",
+            "past_period_policy",
+            "expected one of fail, retro, skip",
+        ),
+    ],
+    ids=["misspelt-key", "bad-policy"],
+)
+def test_a_malformed_config_is_an_import_error_naming_file_key_and_problem(
+    monkeypatch, tmp_path, text, key, problem
+):
+    config = _write(tmp_path / "broken_sync.yaml", text)
+
+    bag = _dagbag(monkeypatch, config)
+
+    assert bag.dag_ids == []
+    assert list(bag.import_errors) == [str(DAG_FILE)]
+    message = bag.import_errors[str(DAG_FILE)]
+    assert str(config) in message
+    assert key in message
+    assert problem in message
+
+
+def test_parsing_the_dag_file_imports_neither_pandas_nor_zeep():
+    """The DAG processor re-parses the file often: heavy libraries belong in the tasks."""
+    probe = (
+        "import json, runpy, sys\n"
+        "names = runpy.run_path(sys.argv[1])\n"
+        "print(json.dumps({'dag': 'nmbrs_payroll_sync' in names,\n"
+        "  'heavy': sorted(m for m in ('pandas', 'zeep') if m in sys.modules)}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "plugins")])
+    env["NMBRS_SYNC_CONFIG"] = str(DEMO_CONFIG)
+
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(DAG_FILE)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"dag": True, "heavy": []}

@@ -1,0 +1,442 @@
+"""End to end: ``airflow dags test nmbrs_payroll_sync`` on the demo Keeping data in a real
+PostgreSQL warehouse, writing to the Nmbrs sandbox over HTTP.
+
+Every test checks what a payroll administrator would see: the hours and days in Nmbrs, the
+run's exit status and messages, and the ``nmbrs_sync`` ledger. What Nmbrs should hold is
+computed from ``keeping.time_entries`` directly (``tests/dags/sync_world.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+import yaml
+
+from dev.demo_data import ANNA, BRAM, EVA, PERIOD_END, PERIOD_START
+from nmbrs_sandbox import Scenario
+from nmbrs_sandbox.scenario import DEMO_PATH
+from tests.dags.sync_world import (
+    DAAN,
+    DECEMBER,
+    EVENTS,
+    FINN,
+    FIXED,
+    FLEXIBLE,
+    HORECA,
+    PERIOD,
+    WORKED,
+    Holding,
+    SyncRun,
+    SyncWorld,
+    company_of,
+    holdings,
+    own_world,
+    raw_period_total,
+)
+from tests.nmbrs_provider.conftest import DEMO_USER, LIMITED_USER
+
+pytestmark = pytest.mark.slow
+
+EXCLUSION_REASONS = {
+    "fixed_hour_contract",  # Chantal and Finn register their contract hours
+    "break",
+    "user_without_code",  # Henk has no personnel number in Keeping
+    "no_matching_employee",  # Iris' number 999 is nobody in Nmbrs
+    "outside_employment",  # Gijs' trial day before he was employed
+    "unrouted",  # organisation 3 belongs to no configured company
+    "ongoing",  # Daan's timer still running on 30 November
+}
+
+
+def _assert_hours_as_expected(run: SyncRun) -> None:
+    """Each flexible employee holds exactly one worked-hours component with the warehouse's
+    hours, and the warehouse's days worked."""
+    assert set(run.expected) == set(FLEXIBLE.values())
+    for employee_id, (hours, days) in run.expected.items():
+        held = run.november[employee_id]
+        assert held.of_code(WORKED) == [hours], f"employee {employee_id}: {held}"
+        assert held.days == days, f"employee {employee_id}: {held}"
+
+
+def _assert_hand_entered_components_intact(run: SyncRun, initial: dict[int, Holding]) -> None:
+    """Daan's 3100 holiday hours and Finn's hand-entered 2100 are the very same components."""
+    daan = [c for c in run.november[DAAN].components if c[1] != WORKED]
+    assert daan == [c for c in initial[DAAN].components if c[1] != WORKED]
+    assert [(c[1], c[2]) for c in daan] == [(3100, Decimal("8.0"))]
+    assert run.november[FINN] == initial[FINN]
+    assert [(c[1], c[2]) for c in run.november[FINN].components] == [(2100, Decimal("4.0"))]
+
+
+def _written_employees(run: SyncRun) -> set[int]:
+    return {e for call in run.writes for e in (call["employee_ids"] or [])}
+
+
+# --------------------------------------------------------------------------------------------
+# One November, as it happens: a dry run, the first run, a second run, corrections afterwards.
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def november(warehouse, airflow_env, tmp_path_factory):
+    with own_world(warehouse, airflow_env, tmp_path_factory.mktemp("november")) as world:
+        yield world
+
+
+@pytest.fixture(scope="module")
+def dry_run(november: SyncWorld) -> SyncRun:
+    return november.run(dry_run=True)
+
+
+@pytest.fixture(scope="module")
+def first_run(november: SyncWorld, dry_run: SyncRun) -> SyncRun:
+    return november.run()
+
+
+@pytest.fixture(scope="module")
+def second_run(november: SyncWorld, first_run: SyncRun) -> SyncRun:
+    return november.run()
+
+
+@pytest.fixture(scope="module")
+def corrected_run(november: SyncWorld, second_run: SyncRun) -> SyncRun:
+    """After the second run, Keeping changes: Anna's first shift gets 1.25 h longer, one of
+    Bram's single-shift days is deleted, and Eva gets a 5.5 h shift on a day she was free."""
+    period = {"start": PERIOD_START, "end": PERIOD_END}
+    november.db.execute(
+        "update keeping.time_entries set hours = hours + 1.25 where id = ("
+        " select min(id) from keeping.time_entries where user_id = %(anna)s"
+        " and purpose = 'work' and hours > 0 and date between %(start)s and %(end)s)",
+        {**period, "anna": ANNA},
+    )
+    november.db.execute(
+        "delete from keeping.time_entries where id = ("
+        " select min(e.id) from keeping.time_entries as e where e.user_id = %(bram)s"
+        " and e.purpose = 'work' and e.date between %(start)s and %(end)s and not exists ("
+        "  select 1 from keeping.time_entries as o"
+        "  where o.user_id = e.user_id and o.date = e.date and o.id <> e.id))",
+        {**period, "bram": BRAM},
+    )
+    november.db.execute(
+        "insert into keeping.time_entries"
+        " (id, organisation_id, user_id, date, purpose, hours, locked, approval_status)"
+        " select (select max(id) + 1 from keeping.time_entries), 2, %(eva)s, d::date, 'work',"
+        " 5.50, true, 'approved'"
+        " from generate_series(%(start)s::date, %(end)s::date, interval '1 day') as d"
+        " where not exists (select 1 from keeping.time_entries as e"
+        "  where e.user_id = %(eva)s and e.date = d::date)"
+        " order by d limit 1",
+        {**period, "eva": EVA},
+    )
+    return november.run()
+
+
+def test_a_dry_run_writes_nothing_and_records_its_plan(november, dry_run):
+    assert dry_run.process.returncode == 0, dry_run.describe()
+    assert dry_run.writes == []
+    assert holdings(dry_run.state) == november.initial
+
+    runs = november.company_runs(dry_run)
+    assert {c: (r["status"], r["dry_run"]) for c, r in runs.items()} == {
+        HORECA: ("dry_run", True),
+        EVENTS: ("dry_run", True),
+    }
+    planned = {
+        line["employee_id"]: line["desired_hours"]
+        for line in november.lines("plan_lines", dry_run)
+        if line["hour_code"] == WORKED
+    }
+    assert planned == {e: hours for e, (hours, _) in dry_run.expected.items()}
+    assert all(b["balanced"] for b in november.balances(dry_run))
+
+
+def test_the_first_run_writes_exactly_what_the_dry_run_planned(november, dry_run, first_run):
+    planned = {
+        (line["employee_id"], line["desired_hours"])
+        for line in november.lines("plan_lines", dry_run)
+        if line["hour_code"] == WORKED
+    }
+    held = {(e, h) for e, holding in first_run.november.items() for h in holding.of_code(WORKED)}
+    assert planned == held - {(FINN, Decimal("4.0"))}  # Finn's own hand-entered 2100 aside
+
+
+def test_the_first_run_sends_flexible_hours_and_days_to_their_company(november, first_run):
+    assert first_run.process.returncode == 0, first_run.describe()
+    _assert_hours_as_expected(first_run)
+    for employee_id in FLEXIBLE.values():
+        (comment,) = [c[3] for c in first_run.november[employee_id].components if c[1] == WORKED]
+        assert PERIOD in comment  # recognisable as the sync's component
+
+    employer = company_of(first_run.state)
+    sent = november.lines("sent_lines", first_run)
+    assert {line["employee_id"] for line in sent} == set(FLEXIBLE.values())
+    for line in sent:
+        assert line["company_id"] == employer[line["employee_id"]]
+    runs = november.company_runs(first_run)
+    for company_id in (HORECA, EVENTS):
+        own = [h for e, (h, _) in first_run.expected.items() if employer[e] == company_id]
+        assert runs[company_id]["hours_sent"] == sum(own)
+        assert f"Company {company_id} {PERIOD}: succeeded" in first_run.output  # the report
+
+
+def test_the_first_run_leaves_fixed_employees_and_hand_entered_hours_alone(november, first_run):
+    for employee_id in FIXED:
+        assert first_run.november[employee_id] == november.initial[employee_id]
+    assert not _written_employees(first_run) & set(FIXED)
+    _assert_hand_entered_components_intact(first_run, november.initial)
+    # Daan holds his holiday hours next to the new worked hours, nothing else
+    assert sorted(c[1] for c in first_run.november[DAAN].components) == [2100, 3100]
+
+
+def test_the_first_run_accounts_for_every_hour_in_the_ledger(november, first_run):
+    runs = november.runs(first_run)
+    assert [(r["company_id"], r["status"]) for r in runs] == [
+        (None, "succeeded"),  # hours no configured company takes
+        (HORECA, "succeeded"),
+        (EVENTS, "succeeded"),
+    ]
+    balances = november.balances(first_run)
+    assert len(balances) == 3
+    assert all(b["balanced"] is True for b in balances), balances
+    # nothing lost: the runs together read every hour of November in the warehouse
+    assert sum(r["hours_read"] for r in runs) == raw_period_total(november.db)
+
+    excluded = november.lines("excluded_hours", first_run)
+    assert {x["reason"] for x in excluded} >= EXCLUSION_REASONS
+    unrouted = [x for x in excluded if x["reason"] == "unrouted"]
+    assert unrouted and all(x["company_id"] is None for x in unrouted)
+    assert {x["organisation_id"] for x in unrouted} == {3}
+    outside = [x for x in excluded if x["reason"] == "outside_employment"]
+    assert [(x["user_code"], str(x["work_date"]), x["hours"]) for x in outside] == [
+        ("203", "2026-11-05", Decimal("4.00"))
+    ]
+    fixed = {x["user_code"] for x in excluded if x["reason"] == "fixed_hour_contract"}
+    assert fixed == {"103", "202"}
+
+
+def test_a_second_run_of_the_same_period_writes_nothing(november, first_run, second_run):
+    assert second_run.process.returncode == 0, second_run.describe()
+    assert second_run.writes == []
+    assert second_run.state == first_run.state
+
+    runs = november.company_runs(second_run)
+    assert {c: (r["status"], r["employees_written"]) for c, r in runs.items()} == {
+        HORECA: ("succeeded", 0),
+        EVENTS: ("succeeded", 0),
+    }
+    assert {line["action"] for line in november.lines("sent_lines", second_run)} == {"unchanged"}
+    assert all(b["balanced"] for b in november.balances(second_run))
+
+
+def test_hours_changed_in_keeping_are_corrected_without_doubling(
+    november, second_run, corrected_run
+):
+    before, after = second_run.expected, corrected_run.expected
+    anna, bram, eva = FLEXIBLE["101"], FLEXIBLE["102"], FLEXIBLE["201"]
+    # the changes are real: Anna +1.25 h on the same days, Bram one day less, Eva one day more
+    assert after[anna] == (before[anna][0] + Decimal("1.25"), before[anna][1])
+    assert after[bram][0] < before[bram][0] and after[bram][1] == before[bram][1] - 1
+    assert after[eva] == (before[eva][0] + Decimal("5.50"), before[eva][1] + 1)
+
+    _assert_hours_as_expected(corrected_run)  # one 2100 component each: replaced, not added
+    _assert_hand_entered_components_intact(corrected_run, november.initial)
+    assert _written_employees(corrected_run) == {anna, bram, eva}
+    for untouched in (FLEXIBLE["104"], FLEXIBLE["203"], *FIXED):
+        assert corrected_run.november[untouched] == second_run.november[untouched]
+
+
+def test_a_correction_run_succeeds_and_balances_in_the_ledger(november, corrected_run):
+    assert corrected_run.process.returncode == 0, corrected_run.describe()
+    runs = november.company_runs(corrected_run)
+    assert {c: r["status"] for c, r in runs.items()} == {HORECA: "succeeded", EVENTS: "succeeded"}
+    assert all(b["balanced"] for b in november.balances(corrected_run))
+
+
+# --------------------------------------------------------------------------------------------
+# Past periods: Nmbrs has moved on to December, the run asks for November.
+# --------------------------------------------------------------------------------------------
+
+
+def _world(nmbrs_sandbox, warehouse_db, airflow_env, tmp_path) -> SyncWorld:
+    return SyncWorld(nmbrs_sandbox, warehouse_db, airflow_env, tmp_path)
+
+
+def _close_november(world: SyncWorld) -> None:
+    for company_id in (HORECA, EVENTS):
+        world.sandbox.set_current_period(company_id, 2026, 12)
+
+
+@pytest.fixture(scope="module")
+def past_fail(warehouse, airflow_env, tmp_path_factory):
+    with own_world(warehouse, airflow_env, tmp_path_factory.mktemp("past_fail")) as world:
+        _close_november(world)
+        world.configure(past_period_policy="fail")
+        yield world, world.run()
+
+
+def test_past_period_policy_fail_stops_with_a_message_naming_the_current_period(past_fail):
+    world, run = past_fail
+    assert run.process.returncode == 1, run.describe()
+    for company_id in (HORECA, EVENTS):
+        assert re.search(
+            rf"Company {company_id}: period {PERIOD} is before Nmbrs' current period 2026-12-M"
+            r" and past_period_policy is 'fail'",
+            run.output,
+        ), run.describe()
+    assert run.writes == []
+    assert holdings(run.state) == world.initial
+    assert all(not h.components and h.days is None for h in holdings(run.state, DECEMBER).values())
+
+
+def test_past_period_policy_fail_is_recorded_in_the_ledger(past_fail):
+    world, run = past_fail
+    runs = world.company_runs(run)
+    for company_id in (HORECA, EVENTS):
+        assert company_id in runs, "no ledger run for the refused company"
+        assert runs[company_id]["status"] == "failed"
+        assert "2026-12-M" in runs[company_id]["message"]
+        assert "past_period_policy" in runs[company_id]["message"]
+
+
+def test_past_period_policy_skip_leaves_the_period_alone(
+    nmbrs_sandbox, warehouse_db, airflow_env, tmp_path
+):
+    world = _world(nmbrs_sandbox, warehouse_db, airflow_env, tmp_path)
+    _close_november(world)
+    world.configure(past_period_policy="skip")
+
+    run = world.run()
+
+    assert run.process.returncode == 0, run.describe()
+    assert run.writes == []
+    assert holdings(run.state) == world.initial
+    runs = world.company_runs(run)
+    assert {c: r["status"] for c, r in runs.items()} == {HORECA: "skipped", EVENTS: "skipped"}
+    for r in runs.values():
+        assert "2026-12-M" in r["message"]
+
+
+def test_past_period_policy_retro_corrects_the_closed_period(
+    nmbrs_sandbox, warehouse_db, airflow_env, tmp_path
+):
+    world = _world(nmbrs_sandbox, warehouse_db, airflow_env, tmp_path)
+    _close_november(world)
+    world.configure(past_period_policy="retro")
+
+    run = world.run()
+
+    assert run.process.returncode == 0, run.describe()
+    # Nmbrs refuses writes before its current period unless UnprotectedMode is set; the only
+    # faults are the permission probes (employee 0, which Nmbrs rejects by design)
+    assert [c for c in run.calls if c["fault"] and c["employee_ids"] != [0]] == []
+    _assert_hours_as_expected(run)
+    _assert_hand_entered_components_intact(run, world.initial)
+    for employee_id in FIXED:
+        assert run.november[employee_id] == world.initial[employee_id]
+    assert all(not h.components and h.days is None for h in holdings(run.state, DECEMBER).values())
+    runs = world.company_runs(run)
+    for r in runs.values():
+        assert r["status"] == "succeeded"
+        assert "retroactive correction" in r["message"]
+    assert all(b["balanced"] for b in world.balances(run))
+
+
+# --------------------------------------------------------------------------------------------
+# Failures: one company's problem blocks no other; permission problems are named.
+# --------------------------------------------------------------------------------------------
+
+UNKNOWN_COMPANY = 99999
+
+
+@pytest.fixture(scope="module")
+def unknown_company(warehouse, airflow_env, tmp_path_factory):
+    """The demo companies plus 99999 (not in Nmbrs) for Keeping organisation 3."""
+    with own_world(warehouse, airflow_env, tmp_path_factory.mktemp("unknown")) as world:
+        world.configure(
+            extra_companies=[
+                {
+                    "company_id": UNKNOWN_COMPANY,
+                    "nmbrs_conn_id": "nmbrs_default",
+                    "organisations": [3],
+                }
+            ]
+        )
+        yield world, world.run()
+
+
+def test_a_failing_company_does_not_block_the_others(unknown_company):
+    world, run = unknown_company
+    assert run.process.returncode == 1, run.describe()
+    assert f"Company {UNKNOWN_COMPANY} is unknown or not visible" in run.output
+    _assert_hours_as_expected(run)
+    _assert_hand_entered_components_intact(run, world.initial)
+    runs = world.company_runs(run)
+    assert runs[HORECA]["status"] == "succeeded"
+    assert runs[EVENTS]["status"] == "succeeded"
+
+
+def test_a_failing_company_is_recorded_as_failed_in_the_ledger(unknown_company):
+    world, run = unknown_company
+    runs = world.company_runs(run)
+    assert UNKNOWN_COMPANY in runs, "no ledger run for the failed company"
+    assert runs[UNKNOWN_COMPANY]["status"] == "failed"
+    assert str(UNKNOWN_COMPANY) in runs[UNKNOWN_COMPANY]["message"]
+
+
+def test_an_unknown_company_fails_at_once_without_retries(unknown_company):
+    _, run = unknown_company
+    assert re.search(rf"AirflowFailException: .*{UNKNOWN_COMPANY}", run.output)
+    assert "up_for_retry" not in run.output
+
+
+def test_a_missing_permission_is_named_and_nothing_is_written(
+    nmbrs_sandbox, warehouse_db, airflow_env, tmp_path
+):
+    world = _world(nmbrs_sandbox, warehouse_db, airflow_env, tmp_path)
+    world.connect_nmbrs(LIMITED_USER)  # lacks DaysVar_Set_Batch and the company salary read
+
+    run = world.run()
+
+    assert run.process.returncode == 1, run.describe()
+    operation = "EmployeeService.Salary_GetAll_AllEmployeesByCompany"
+    for company_id in (HORECA, EVENTS):
+        assert f"Company {company_id}: API user 'limited@example.com' may not call {operation}" in (
+            run.output
+        )
+    assert "python -m nmbrs_provider check" in run.output  # how to list every missing one
+    runs = world.company_runs(run)
+    for company_id in (HORECA, EVENTS):
+        assert runs[company_id]["status"] == "failed"
+        assert operation in runs[company_id]["message"]
+    assert run.writes == []
+    assert holdings(run.state) == world.initial
+
+
+def test_a_missing_days_permission_fails_and_the_rerun_does_not_double_hours(
+    nmbrs_sandbox_factory, warehouse_db, airflow_env, tmp_path
+):
+    scenario = yaml.safe_load(DEMO_PATH.read_text("utf-8"))
+    (limited,) = [a for a in scenario["accounts"] if a["username"] == LIMITED_USER[0]]
+    limited["permissions"] = {"all_except": ["EmployeeService.DaysVar_Set_Batch"]}
+    sandbox = nmbrs_sandbox_factory(Scenario.from_dict(scenario))
+    world = SyncWorld(sandbox, warehouse_db, airflow_env, tmp_path)
+    world.connect_nmbrs(LIMITED_USER)
+
+    refused = world.run()
+
+    assert refused.process.returncode == 1, refused.describe()
+    assert "lacks EmployeeService.DaysVar_Set_Batch" in refused.output
+    assert "Nothing was written" in refused.output
+    assert refused.writes == [], "permissions are checked before the first write"
+    runs = world.company_runs(refused)
+    assert {c: r["status"] for c, r in runs.items()} == {HORECA: "failed", EVENTS: "failed"}
+    assert all("EmployeeService.DaysVar_Set_Batch" in r["message"] for r in runs.values())
+
+    world.connect_nmbrs(DEMO_USER)  # the permission has been granted
+    rerun = world.run()
+
+    assert rerun.process.returncode == 0, rerun.describe()
+    _assert_hours_as_expected(rerun)
+    _assert_hand_entered_components_intact(rerun, world.initial)
+    assert all(b["balanced"] for b in world.balances(rerun))
