@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -20,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from dev.airflow_home import airflow_env
 from dev.local_warehouse import Database, seed_demo, start_warehouse
 from nmbrs_sandbox import Sandbox, Scenario
 
@@ -50,14 +50,9 @@ def _airflow_env(sandbox_url: str, warehouse: Database) -> dict[str, str]:
     home = DEMO_DIR / "airflow"
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env = airflow_env(home)
     env.update(
         {
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
             "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
             "NMBRS_SYNC_CONFIG": str(ROOT / "include" / "nmbrs_sync.yaml"),
@@ -147,8 +142,13 @@ def main() -> int:
                 )
             _print_nmbrs(sandbox)
             _print_ledger(warehouse)
-            writes = [c for c in sandbox.calls() if c["operation"].endswith(("_Batch", "Delete"))]
-            print(f"\nNmbrs received {len(sandbox.calls())} calls, {len(writes)} of them writes.")
+            calls = sandbox.calls()
+            writes = [c for c in calls if c["operation"].endswith(("_Batch", "Delete"))]
+            probes = [c for c in writes if c["fault_code"] is not None]
+            print(
+                f"\nNmbrs received {len(calls)} calls: {len(writes) - len(probes)} writes, all in "
+                f"the first run, and {len(probes)} write-permission probes it rejected by design."
+            )
     print("Stopped the sandbox and the warehouse." if status == 0 else "Demo FAILED.")
     return status
 

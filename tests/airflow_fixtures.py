@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+
+from dev.airflow_home import airflow_env as self_contained_env
 
 ROOT = Path(__file__).resolve().parents[1]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
@@ -18,20 +19,10 @@ AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 def airflow_env(tmp_path_factory) -> dict[str, str]:
     """Environment for Airflow subprocesses: its own AIRFLOW_HOME, SQLite, the repo's DAGs."""
     home = tmp_path_factory.mktemp("airflow_home")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AIRFLOW_CONN_", "AIRFLOW__", "AIRFLOW_VAR_"))
-    }
+    env = self_contained_env(home)
     env.update(
         {
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
             "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
-            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
             "NMBRS_SYNC_CONFIG": str(ROOT / "include" / "nmbrs_sync.yaml"),
         }
     )

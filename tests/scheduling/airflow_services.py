@@ -25,6 +25,7 @@ from typing import Any
 
 import psutil
 
+from dev.airflow_home import airflow_env
 from tests.airflow_fixtures import AIRFLOW, ROOT, run_airflow
 
 HOST = "127.0.0.1"
@@ -39,22 +40,7 @@ def free_port() -> int:
 
 def base_env(home: Path) -> dict[str, str]:
     """Environment of every Airflow process of ``home``: SQLite, LocalExecutor, the repo's DAGs."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AIRFLOW_CONN_", "AIRFLOW__", "AIRFLOW_VAR_", "NMBRS_"))
-    }
-    env.update(
-        {
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
-        }
-    )
-    return env
+    return airflow_env(home)
 
 
 def migrated_database(directory: Path) -> Path:
