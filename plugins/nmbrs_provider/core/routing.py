@@ -149,8 +149,20 @@ def normalise_hours(hours: pd.DataFrame) -> pd.DataFrame:
     out["user_id"] = out["user_id"].astype("int64")
     out["project_id"] = pd.to_numeric(out["project_id"]).astype("Int64")
     out["task_id"] = pd.to_numeric(out["task_id"]).astype("Int64")
-    out["work_date"] = pd.to_datetime(out["work_date"]).astype("datetime64[ns]").dt.normalize()
-    out["hours"] = pd.to_numeric(out["hours"]).astype("float64")
+    try:
+        dates = pd.to_datetime(out["work_date"])
+        hours_values = pd.to_numeric(out["hours"]).astype("float64")
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"hours frame is invalid: work_date or hours unreadable ({exc})") from None
+    if isinstance(dates.dtype, pd.DatetimeTZDtype):
+        raise ValueError(
+            "hours frame is invalid: work_date must be calendar dates as the warehouse records "
+            "them, got timezone-aware timestamps; convert them to local dates first"
+        )
+    if not np.isfinite(hours_values.fillna(0.0)).all():
+        raise ValueError("hours frame is invalid: hours holds infinite values")
+    out["work_date"] = dates.astype("datetime64[ns]").dt.normalize()
+    out["hours"] = hours_values
     out["entries"] = pd.to_numeric(out["entries"]).fillna(0).astype("int64")
     return out
 
