@@ -16,6 +16,8 @@ FAULT_KINDS = (
     "timeout_after_apply",  # applied, then the answer is held back for timeout_seconds
     "fault_1006",  # SOAP fault 1006 Login security failure
 )
+# Kinds only for targeted injection, never drawn at random.
+HELD_KINDS = ("hold",)  # held before applying until released or the sandbox stops; then dropped
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class _Injection:
     operation: str | None
     kind: str
     times: int
+    skip: int = 0  # matching calls to let through first
 
 
 class Chaos:
@@ -85,14 +88,19 @@ class Chaos:
         with self._lock:
             self._rng = random.Random(seed)
 
-    def inject(self, operation: str | None, kind: str, times: int) -> None:
-        """Fail the next ``times`` calls of ``operation`` (any when None) with ``kind``."""
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"kind must be one of {FAULT_KINDS}")
+    def inject(self, operation: str | None, kind: str, times: int, skip: int = 0) -> None:
+        """Fail the next ``times`` calls of ``operation`` (any when None) with ``kind``.
+
+        The first ``skip`` matching calls are let through (e.g. ``skip=1``: the second call).
+        """
+        if kind not in FAULT_KINDS + HELD_KINDS:
+            raise ValueError(f"kind must be one of {FAULT_KINDS + HELD_KINDS}")
         if times < 1:
             raise ValueError("times must be at least 1")
+        if skip < 0:
+            raise ValueError("skip cannot be negative")
         with self._lock:
-            self._injections.append(_Injection(operation, kind, times))
+            self._injections.append(_Injection(operation, kind, times, skip))
 
     def clear(self) -> None:
         with self._lock:
@@ -103,6 +111,9 @@ class Chaos:
         with self._lock:
             for injection in self._injections:
                 if injection.operation in (None, operation, f"{service}.{operation}"):
+                    if injection.skip:
+                        injection.skip -= 1
+                        continue
                     injection.times -= 1
                     if injection.times == 0:
                         self._injections.remove(injection)

@@ -69,6 +69,8 @@ class Gateway:
         self._calls = calls
         self._stopping = stopping
         self._accounts: dict[str, Account] = {a.username: a for a in world.scenario.accounts}
+        self.held = threading.Event()  # a call injected with "hold" has arrived
+        self.release = threading.Event()  # ends every held call (without applying it)
 
     def handle(self, service: Service, data: bytes, soap_action: str | None) -> Reply:
         """Answer one POST to ``service``'s endpoint."""
@@ -103,7 +105,12 @@ class Gateway:
         ):
             record["throttled"] = True
             self._stopping.wait(knobs.throttle_delay_s)
-        if kind in PRE_APPLY:
+        if kind == "hold":
+            self.held.set()
+            while not (self.release.wait(0.05) or self._stopping.is_set()):
+                pass
+            reply = Reply(None)  # never applied; the connection closes without an answer
+        elif kind in PRE_APPLY:
             reply = self._before_apply(kind, request, record)
         else:
             reply = self._serve(service, request, soap_action, record)

@@ -149,9 +149,29 @@ class Sandbox:
                 raise ValueError(f"{year}-{period} is not a {company.period_type} period")
             self._world.current[company_id] = (year, period)
 
-    def inject(self, operation: str | None = None, kind: str = "http_503", times: int = 1) -> None:
-        """Make the next ``times`` calls of ``operation`` (any when None) fail with ``kind``."""
-        self._chaos.inject(operation, kind, times)
+    def inject(
+        self, operation: str | None = None, kind: str = "http_503", times: int = 1, skip: int = 0
+    ) -> None:
+        """Make the next ``times`` calls of ``operation`` (any when None) fail with ``kind``.
+
+        The first ``skip`` matching calls are let through first.
+
+        ``kind="hold"`` blocks the call before it is applied until :meth:`release_held` or
+        :meth:`stop`, then closes its connection without applying it; :meth:`wait_for_held`
+        tells when it arrived.
+        """
+        if kind == "hold":
+            self._gateway.held.clear()
+            self._gateway.release.clear()
+        self._chaos.inject(operation, kind, times, skip)
+
+    def wait_for_held(self, timeout: float | None = None) -> bool:
+        """Wait until a call injected with ``kind="hold"`` arrives; False on timeout."""
+        return self._gateway.held.wait(timeout)
+
+    def release_held(self) -> None:
+        """End held calls: their connections close without an answer, nothing is applied."""
+        self._gateway.release.set()
 
     def handle_soap(self, service: Service, data: bytes, soap_action: str | None) -> Reply:
         """Serve one SOAP POST (used by the HTTP layer)."""

@@ -110,14 +110,16 @@ def sync_company(
         log.info("Company %s, period %s: %s", company_id, period, decision.reason)
         if decision.action == SKIP:
             return _finish(warehouse, run, company_id, period, "skipped", None, decision.reason)
-        plan = _plan(nmbrs, warehouse, config, company_id, period, run)
-        warehouse.record_plan(run.run_id, plan_lines(plan))
-        log.info("Plan: %s\n%s", plan.summary(), render_plan(plan))
-        if dry_run:
-            return _finish(warehouse, run, company_id, period, "dry_run", plan, "dry run")
-        if plan.changed:
-            nmbrs.require_permissions(WRITE_PERMISSIONS)
-            with warehouse.company_lock(company_id, period):
+        # Plan and write under one lock: a second run of this company and period waits, then
+        # plans against what the first one wrote (never against a stale read of Nmbrs).
+        with warehouse.company_lock(company_id, period):
+            plan = _plan(nmbrs, warehouse, config, company_id, period, run)
+            warehouse.record_plan(run.run_id, plan_lines(plan))
+            log.info("Plan: %s\n%s", plan.summary(), render_plan(plan))
+            if dry_run:
+                return _finish(warehouse, run, company_id, period, "dry_run", plan, "dry run")
+            if plan.changed:
+                nmbrs.require_permissions(WRITE_PERMISSIONS)
                 apply_plan(nmbrs, plan, period, unprotected=decision.unprotected, settings=load)
         warehouse.record_sent(run.run_id, sent_lines(plan, period))
         hours_sent = plan.hours_planned
