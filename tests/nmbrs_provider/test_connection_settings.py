@@ -87,3 +87,15 @@ def test_token_never_appears_in_repr():
 def test_legacy_prefixed_extra_fields_are_read():
     s = settings(extra={"extra__nmbrs__domain": "acme", "extra__nmbrs__timeout": "5"})
     assert (s.domain, s.timeout) == ("acme", 5.0)
+
+
+def test_turning_tls_verification_off_is_explicit_and_logged(caplog):
+    from nmbrs_provider.soap.client import NmbrsSoapClient
+
+    insecure = settings(extra={"domain": "acme", "verify_tls": False})
+    assert insecure.verify_tls is False
+    with caplog.at_level("WARNING"):
+        client = NmbrsSoapClient(insecure)
+    assert client.session.verify is False
+    assert "TLS certificate verification is OFF" in caplog.text
+    assert NmbrsSoapClient(settings()).session.verify is True
