@@ -5,13 +5,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format sandbox clean help
+.PHONY: install demo test lint format sandbox bench clean help
 
 help:
 	@echo "make demo     run the main job end to end on embedded defaults"
 	@echo "make test     run the whole test suite"
 	@echo "make lint     ruff check and format check"
 	@echo "make sandbox  run the Nmbrs sandbox on 127.0.0.1:8080 (Ctrl-C to stop)"
+	@echo "make bench    benchmark the Nmbrs load on a quick size (BENCH_ARGS=--full: hours)"
 
 install: $(STAMP)
 
@@ -43,3 +44,6 @@ sandbox: install
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .ruff_cache
+
+bench: install
+	$(PY) -m bench $(BENCH_ARGS)

@@ -1,0 +1,1 @@
+"""Benchmark of the Nmbrs load: ``python -m bench`` (see bench/README.md)."""

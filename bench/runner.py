@@ -1,0 +1,40 @@
+"""One measured client run in its own process (so its peak RSS is the client's alone).
+
+``python -m bench.runner {baseline,project} EMPLOYEES COMPANIES SEED`` regenerates the
+scenario, talks to the sandbox named by ``AIRFLOW_CONN_BENCH_NMBRS`` and prints one JSON line:
+``{"mode", "wall_s", "peak_rss_kib", "employees"}``. ``python -m bench`` starts it.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+CONN_ID = "bench_nmbrs"
+
+
+def main(argv: list[str]) -> int:
+    mode, employees, companies, seed = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
+    from bench.baseline import run_baseline
+    from bench.scenario import PERIOD, generate
+    from bench.sync_load import run_project
+    from nmbrs_provider.core.periods import PayrollPeriod
+    from nmbrs_provider.hooks.nmbrs import NmbrsHook
+
+    runs = {"baseline": run_baseline, "project": run_project}
+    bench = generate(employees, companies, seed)
+    period = PayrollPeriod.parse(PERIOD)
+    hook = NmbrsHook(CONN_ID)
+    started = time.perf_counter()
+    handled = runs[mode](hook, bench, period)
+    wall = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(json.dumps({"mode": mode, "wall_s": wall, "peak_rss_kib": peak_kib,
+                      "employees": handled}))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

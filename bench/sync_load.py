@@ -1,0 +1,79 @@
+"""The project's own Nmbrs path for one company-period load, without Airflow or the warehouse.
+
+The same functions and the same Nmbrs calls as ``nmbrs_provider.sync.company.sync_company``:
+current period, ``read_employees`` + ``classify_contracts``, the hour model, ``read_holdings``
+of the flexible employees, ``plan_company`` and, when something changes, the permission probe
+and ``apply_plan`` (which reads back and verifies). The warehouse extraction, routing and
+matching are replaced by the generator's entries, already matched to flexible employees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from bench.scenario import HOUR_CODE, BenchScenario
+from nmbrs_provider.core.contracts import classify_contracts
+from nmbrs_provider.core.periods import PayrollPeriod
+from nmbrs_provider.core.planning import plan_company
+from nmbrs_provider.sync.company import WRITE_PERMISSIONS
+from nmbrs_provider.sync.loader import apply_plan
+from nmbrs_provider.sync.nmbrs_state import read_employees, read_holdings
+
+if TYPE_CHECKING:
+    from nmbrs_provider.hooks.nmbrs import NmbrsHook
+
+OWNED_CODES = (HOUR_CODE,)
+HOURS_COLUMNS = ["employee_id", "hour_code", "work_date", "hours", "purpose"]
+
+
+@dataclass(frozen=True)
+class CompanyLoad:
+    """What one company's load did."""
+
+    company_id: int
+    flexible: int
+    planned: int
+    changed: int
+
+
+def hours_frame(bench: BenchScenario, company_id: int) -> pd.DataFrame:
+    """The company's matched hours as ``plan_company`` wants them."""
+    rows = [
+        (e.employee_id, HOUR_CODE, e.work_date, float(e.hours), "work")
+        for e in bench.company_entries(company_id)
+    ]
+    return pd.DataFrame(rows, columns=HOURS_COLUMNS)
+
+
+def load_company(
+    hook: NmbrsHook, bench: BenchScenario, company_id: int, period: PayrollPeriod
+) -> CompanyLoad:
+    """Bring Nmbrs to the desired state for one company and period."""
+    hook.get_current_period(company_id)
+    employees = classify_contracts(read_employees(hook, company_id, period))
+    hour_model = {c.code for c in hook.get_hour_codes(company_id)}
+    flexible = employees.loc[employees["contract"].eq("flexible"), "employee_id"]
+    holdings = read_holdings(hook, flexible, period)
+    plan = plan_company(
+        company_id,
+        period,
+        hours_frame(bench, company_id),
+        employees,
+        OWNED_CODES,
+        hour_model,
+        holdings.components,
+        holdings.days,
+    )
+    if plan.changed:
+        hook.require_permissions(WRITE_PERMISSIONS)
+        apply_plan(hook, plan, period, unprotected=False)
+    return CompanyLoad(company_id, len(flexible), len(plan.employees), len(plan.changed))
+
+
+def run_project(hook: NmbrsHook, bench: BenchScenario, period: PayrollPeriod) -> int:
+    """Load every company in turn (as the DAG's per-company tasks would); return employees
+    written."""
+    return sum(load_company(hook, bench, c, period).changed for c in bench.company_ids)
