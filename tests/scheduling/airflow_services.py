@@ -99,6 +99,17 @@ class AirflowServices:
             conn.row_factory = sqlite3.Row
             return conn.execute(sql, params).fetchall()
 
+    def task_states(self, dag_id: str, run_id: str) -> dict[str, list[str]]:
+        """States of a run's task instances by task id (mapped ones in map-index order)."""
+        states: dict[str, list[str]] = {}
+        for row in self.query(
+            "select task_id, state from task_instance where dag_id = ? and run_id = ?"
+            " order by task_id, map_index",
+            (dag_id, run_id),
+        ):
+            states.setdefault(row["task_id"], []).append(row["state"])
+        return states
+
     # ------------------------------------------------------------------------- the services
     def start(self, timeout: float = 120) -> AirflowServices:
         """Start the API server, wait until it answers, then start the scheduler."""

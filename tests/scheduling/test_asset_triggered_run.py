@@ -112,17 +112,6 @@ def _wait_for_asset_triggered_run(services: AirflowServices) -> dict:
         time.sleep(2)
 
 
-def _task_states(services: AirflowServices, run_id: str) -> dict[str, list[str]]:
-    states: dict[str, list[str]] = {}
-    for row in services.query(
-        "select task_id, state from task_instance where dag_id = ? and run_id = ?"
-        " order by task_id, map_index",
-        (DAG_ID, run_id),
-    ):
-        states.setdefault(row["task_id"], []).append(row["state"])
-    return states
-
-
 def _task_log(home: Path, run_id: str, task_id: str) -> str:
     """The text of every log file of ``task_id`` in the run ``run_id``."""
     runs = home / "logs" / f"dag_id={DAG_ID}"
@@ -167,7 +156,7 @@ def test_an_asset_triggered_run_syncs_the_events_period_end_to_end(
         all_runs = _runs(services, DAG_ID)
         producer_runs = _runs(services, PRODUCER_ID)
     run_id = run["run_id"]
-    tasks = _task_states(services, run_id)
+    tasks = services.task_states(DAG_ID, run_id)
     details = f"{run} {tasks}\nruns: {all_runs}\nproducer: {producer_runs}"
 
     # The producer ran once, and its event started exactly one run of the sync: no other.

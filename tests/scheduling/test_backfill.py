@@ -155,17 +155,6 @@ def _wait_for_backfill(services: AirflowServices) -> list[dict]:
         time.sleep(2)
 
 
-def _task_states(services: AirflowServices, run_id: str) -> dict[str, list[str]]:
-    states: dict[str, list[str]] = {}
-    for row in services.query(
-        "select task_id, state from task_instance where dag_id = ? and run_id = ?"
-        " order by task_id, map_index",
-        (DAG_ID, run_id),
-    ):
-        states.setdefault(row["task_id"], []).append(row["state"])
-    return states
-
-
 @pytest.mark.parametrize("policy", ["fail", "skip", "retro"])
 def test_a_backfill_runs_each_period_in_order_under_the_past_period_policy(
     policy, tmp_path, airflow_db, nmbrs_sandbox, warehouse_db
@@ -216,7 +205,7 @@ def test_a_backfill_runs_each_period_in_order_under_the_past_period_policy(
     assert len(all_runs) == 3, [tuple(r) for r in all_runs]
 
     states = [r["state"] for r in runs]
-    tasks = [_task_states(services, r["run_id"]) for r in runs]
+    tasks = [services.task_states(DAG_ID, r["run_id"]) for r in runs]
     after = {month: _held(nmbrs_sandbox, month) for month in watched}
     details = f"{policy}: {states} {tasks} {after}"
 
