@@ -31,6 +31,7 @@ from nmbrs_provider.hooks.nmbrs import NmbrsHook
 from nmbrs_provider.timetables.payroll_period import period_of_interval
 from nmbrs_sandbox.scenario import DEMO_PATH
 from tests.nmbrs_provider.conftest import DEMO_USER, nmbrs_conn_json
+from tests.nmbrs_provider.core.test_core_routing import row  # the same hours row
 
 NOV = PayrollPeriod.parse("2026-11-M")
 COMPANY = 54613
@@ -50,25 +51,6 @@ CONFIG = parse_config(
 
 
 # --------------------------------------------------------------------------- builders
-
-
-def row(**values: Any) -> dict[str, Any]:
-    base = {
-        "organisation_id": 1,
-        "user_id": 11,
-        "user_code": "101",
-        "user_name": "Anna de Vries",
-        "user_state": "active",
-        "work_date": dt.date(2026, 11, 3),
-        "purpose": "work",
-        "project_id": None,
-        "task_id": None,
-        "approval_status": "approved",
-        "entry_state": "ok",
-        "hours": 8.0,
-        "entries": 1,
-    }
-    return base | values
 
 
 def frame(*rows: dict[str, Any]) -> pd.DataFrame:

@@ -26,13 +26,14 @@ then those are re-inserted with their code and hours; their comment cannot be re
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import pandas as pd
 
+from .batching import chunked
 from .config import FrozenMap
 from .periods import PayrollPeriod
 
@@ -54,7 +55,6 @@ __all__ = [
     "verify",
 ]
 
-T = TypeVar("T")
 CENT = Decimal("0.01")
 _NOISE = Decimal("1e-9")
 STRATEGIES = ("delete", "auto")
@@ -102,13 +102,6 @@ def check_balance(
     gap = float(hours_read) + float(rounding) - float(hours_sent) - float(hours_excluded)
     if abs(gap) > tolerance:
         raise BalanceError(float(hours_read), float(hours_sent), float(hours_excluded), gap)
-
-
-def chunked(items: Sequence[T], size: int) -> list[tuple[T, ...]]:
-    """``items`` in consecutive tuples of at most ``size``."""
-    if size < 1:
-        raise ValueError(f"chunk size must be at least 1, got {size}")
-    return [tuple(items[i : i + size]) for i in range(0, len(items), size)]
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseHook
 
 from nmbrs_provider.connection_settings import NmbrsConnectionSettings
+from nmbrs_provider.core.batching import chunked
 from nmbrs_provider.core.periods import PayrollPeriod
 from nmbrs_provider.exceptions import (
     NmbrsAuthenticationError,
@@ -353,7 +354,7 @@ class NmbrsHook(BaseHook):
         :class:`NmbrsTransientError` with ``maybe_applied`` so the caller can read back first.
         """
         sent = 0
-        for chunk in _chunks(components, chunk_size):
+        for chunk in chunked(components, chunk_size):
             items = [
                 {
                     "EmployeeId": c.employee_id,
@@ -393,7 +394,7 @@ class NmbrsHook(BaseHook):
     ) -> int:
         """Overwrite days worked in ``period`` for each employee; safe to retry."""
         sent = 0
-        for chunk in _chunks(days, chunk_size):
+        for chunk in chunked(days, chunk_size):
             items = [
                 {"EmployeeId": d.employee_id, "Days": d.days, "Period": period.number,
                  "Year": period.year}
@@ -532,16 +533,3 @@ def _date_key(value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None)
     return dt.datetime.min
-
-
-def _chunks(items: Sequence[Any] | Iterable[Any], size: int) -> Iterable[list[Any]]:
-    if size < 1:
-        raise ValueError(f"chunk size must be at least 1, got {size}")
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
