@@ -10,18 +10,15 @@ verifies nothing, so its call count is a lower bound for a per-employee client.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bench.scenario import HOUR_CODE, BenchScenario
 from nmbrs_provider.core.periods import PayrollPeriod
+from nmbrs_provider.hooks.nmbrs import NmbrsHook
 from nmbrs_provider.models import DaysWorked, NewHourComponent
 
-if TYPE_CHECKING:
-    from nmbrs_provider.hooks.nmbrs import NmbrsHook
 
-
-def run_baseline(hook: NmbrsHook, bench: BenchScenario, period: PayrollPeriod) -> int:
+def run_baseline(conn_id: str, bench: BenchScenario, period: PayrollPeriod) -> int:
     """Write every flexible employee's desired state; return the employees handled."""
+    hook = NmbrsHook(conn_id)
     comment = f"Keeping {period}"
     handled = 0
     for company_id in bench.company_ids:

@@ -1,8 +1,9 @@
 """One measured client run in its own process (so its peak RSS is the client's alone).
 
-``python -m bench.runner {baseline,project} EMPLOYEES COMPANIES SEED`` regenerates the
-scenario, talks to the sandbox named by ``AIRFLOW_CONN_BENCH_NMBRS`` and prints one JSON line:
-``{"mode", "wall_s", "peak_rss_kib", "employees"}``. ``python -m bench`` starts it.
+``python -m bench.runner {baseline,project} EMPLOYEES COMPANIES SEED [LOAD_JSON]``
+regenerates the scenario, talks to the sandbox named by ``AIRFLOW_CONN_BENCH_NMBRS`` and prints
+one JSON line: ``{"mode", "wall_s", "peak_rss_kib", "employees"}``. ``LOAD_JSON`` holds the
+config's ``load`` settings for the project. ``python -m bench`` starts it.
 """
 
 from __future__ import annotations
@@ -20,15 +21,17 @@ def main(argv: list[str]) -> int:
     from bench.baseline import run_baseline
     from bench.scenario import PERIOD, generate
     from bench.sync_load import run_project
+    from nmbrs_provider.core.config import LoadConfig
     from nmbrs_provider.core.periods import PayrollPeriod
-    from nmbrs_provider.hooks.nmbrs import NmbrsHook
 
-    runs = {"baseline": run_baseline, "project": run_project}
     bench = generate(employees, companies, seed)
     period = PayrollPeriod.parse(PERIOD)
-    hook = NmbrsHook(CONN_ID)
+    load = LoadConfig(**json.loads(argv[4])) if len(argv) > 4 else LoadConfig()
     started = time.perf_counter()
-    handled = runs[mode](hook, bench, period)
+    if mode == "baseline":
+        handled = run_baseline(CONN_ID, bench, period)
+    else:
+        handled = run_project(CONN_ID, bench, period, load)
     wall = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     print(json.dumps({"mode": mode, "wall_s": wall, "peak_rss_kib": peak_kib,

@@ -1,29 +1,31 @@
 """The project's own Nmbrs path for one company-period load, without Airflow or the warehouse.
 
-The same functions and the same Nmbrs calls as ``nmbrs_provider.sync.company.sync_company``:
+The same functions, settings and Nmbrs calls as ``nmbrs_provider.sync.company.sync_company``:
 current period, ``read_employees`` + ``classify_contracts``, the hour model, ``read_holdings``
 of the flexible employees, ``plan_company`` and, when something changes, the permission probe
-and ``apply_plan`` (which reads back and verifies). The warehouse extraction, routing and
-matching are replaced by the generator's entries, already matched to flexible employees.
+and ``apply_plan`` (which reads back a sample and verifies). The warehouse extraction, routing
+and matching are replaced by the generator's entries, already matched to flexible employees.
+
+Companies run ``parallel_companies`` at a time, each with its own hook pacing at that share of
+the account's budget: exactly what the DAG's mapped tasks do (``max_active_tis_per_dag``).
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from bench.scenario import HOUR_CODE, BenchScenario
+from nmbrs_provider.core.config import LoadConfig
 from nmbrs_provider.core.contracts import classify_contracts
 from nmbrs_provider.core.periods import PayrollPeriod
 from nmbrs_provider.core.planning import plan_company
+from nmbrs_provider.hooks.nmbrs import NmbrsHook
 from nmbrs_provider.sync.company import WRITE_PERMISSIONS
-from nmbrs_provider.sync.loader import apply_plan
+from nmbrs_provider.sync.loader import LoadSettings, apply_plan
 from nmbrs_provider.sync.nmbrs_state import read_employees, read_holdings
-
-if TYPE_CHECKING:
-    from nmbrs_provider.hooks.nmbrs import NmbrsHook
 
 OWNED_CODES = (HOUR_CODE,)
 HOURS_COLUMNS = ["employee_id", "hour_code", "work_date", "hours", "purpose"]
@@ -49,11 +51,18 @@ def hours_frame(bench: BenchScenario, company_id: int) -> pd.DataFrame:
 
 
 def load_company(
-    hook: NmbrsHook, bench: BenchScenario, company_id: int, period: PayrollPeriod
+    hook: NmbrsHook,
+    bench: BenchScenario,
+    company_id: int,
+    period: PayrollPeriod,
+    load: LoadConfig | None = None,
 ) -> CompanyLoad:
     """Bring Nmbrs to the desired state for one company and period."""
+    load = load or LoadConfig()
     hook.get_current_period(company_id)
-    employees = classify_contracts(read_employees(hook, company_id, period))
+    employees = classify_contracts(
+        read_employees(hook, company_id, period, check_days_fixed=load.check_days_fixed)
+    )
     hour_model = {c.code for c in hook.get_hour_codes(company_id)}
     flexible = employees.loc[employees["contract"].eq("flexible"), "employee_id"]
     holdings = read_holdings(hook, flexible, period)
@@ -69,11 +78,20 @@ def load_company(
     )
     if plan.changed:
         hook.require_permissions(WRITE_PERMISSIONS)
-        apply_plan(hook, plan, period, unprotected=False)
+        settings = LoadSettings.from_config(load)
+        apply_plan(hook, plan, period, unprotected=False, settings=settings)
     return CompanyLoad(company_id, len(flexible), len(plan.employees), len(plan.changed))
 
 
-def run_project(hook: NmbrsHook, bench: BenchScenario, period: PayrollPeriod) -> int:
-    """Load every company in turn (as the DAG's per-company tasks would); return employees
-    written."""
-    return sum(load_company(hook, bench, c, period).changed for c in bench.company_ids)
+def run_project(
+    conn_id: str, bench: BenchScenario, period: PayrollPeriod, load: LoadConfig | None = None
+) -> int:
+    """Load every company, ``parallel_companies`` at a time; return the employees written."""
+    load = load or LoadConfig()
+
+    def one(company_id: int) -> int:
+        hook = NmbrsHook(conn_id, rate_share=1 / load.parallel_companies)
+        return load_company(hook, bench, company_id, period, load).changed
+
+    with ThreadPoolExecutor(max_workers=load.parallel_companies) as pool:
+        return sum(pool.map(one, bench.company_ids))

@@ -109,6 +109,9 @@ def build_dag(period_type: str) -> DAG:
             dry_run="{{ params.dry_run }}",
             config_path=str(CONFIG_PATH),
             map_index_template="company {{ task.company_id }}",
+            # Each company task paces itself at 1/parallel_companies of the account's budget, so
+            # at most that many run at once, across runs and backfills alike.
+            max_active_tis_per_dag=CONFIG.load.parallel_companies,
             wait_timeout=WAIT_TIMEOUT,
             wait_poll_interval=WAIT_POLL_SECONDS,
             outlets=[AssetAlias(HOURS_ALIAS)],

@@ -99,10 +99,13 @@ class Gateway:
         knobs = self._knobs()
         kind = self._chaos.draw(service.name, request.operation, knobs)
         record["injected"] = kind
+        # Nmbrs counts a call when it arrives; the latency is the time spent on the way and in
+        # the server, so the throttle sees the arrival time, not the end of the latency.
+        over = knobs.throttle_limit and self._throttle.over_limit(
+            record["username"] or "", knobs.throttle_limit, knobs.throttle_window_s, started
+        )
         self._stopping.wait(knobs.latency_ms / 1000)
-        if knobs.throttle_limit and self._throttle.over_limit(
-            record["username"] or "", knobs.throttle_limit, knobs.throttle_window_s
-        ):
+        if over:
             record["throttled"] = True
             self._stopping.wait(knobs.throttle_delay_s)
         if kind == "hold":

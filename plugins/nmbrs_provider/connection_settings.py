@@ -12,6 +12,10 @@ from nmbrs_provider.exceptions import NmbrsConfigurationError
 from nmbrs_provider.get_provider_info import NMBRS_PRODUCTION_URL, NMBRS_SANDBOX_URL
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
+#: Nmbrs delays every call past about 150 per second per account; stay below with a margin.
+DEFAULT_CALLS_PER_SECOND = 140.0
+#: Calls in flight at once: enough to reach the rate at round trips of ~100 ms.
+DEFAULT_MAX_CONCURRENCY = 16
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
 _TRUE = {"1", "true", "yes", "on"}
@@ -28,6 +32,8 @@ class NmbrsConnectionSettings:
     base_url: str = NMBRS_PRODUCTION_URL
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     verify_tls: bool = True
+    calls_per_second: float = DEFAULT_CALLS_PER_SECOND
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
 
     def service_url(self, service: str) -> str:
         """Endpoint of ``CompanyService`` or ``EmployeeService``."""
@@ -74,11 +80,19 @@ class NmbrsConnectionSettings:
         base_url = _base_url(host, port, _flag(extra.get("use_sandbox"), False, problems), problems)
         timeout = _timeout(extra.get("timeout"), problems)
         verify = _flag(extra.get("verify_tls", extra.get("verify")), True, problems)
+        rate = _positive(
+            extra.get("calls_per_second"), "calls_per_second", DEFAULT_CALLS_PER_SECOND, problems
+        )
+        concurrency = int(
+            _positive(
+                extra.get("max_concurrency"), "max_concurrency", DEFAULT_MAX_CONCURRENCY, problems
+            )
+        )
         if problems:
             raise NmbrsConfigurationError(
                 f"Nmbrs connection {conn_id!r} is not usable:\n- " + "\n- ".join(problems)
             )
-        return cls(username, token, domain, base_url, timeout, verify)
+        return cls(username, token, domain, base_url, timeout, verify, rate, concurrency)
 
 
 def _domain(value: object, problems: list[str]) -> str:
@@ -135,6 +149,20 @@ def _timeout(value: object, problems: list[str]) -> float:
     if timeout <= 0:
         problems.append(f"Extra 'timeout' must be positive, got {value!r}.")
     return timeout
+
+
+def _positive(value: object, name: str, default: float, problems: list[str]) -> float:
+    if value in (None, ""):
+        return default
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        problems.append(f"Extra {name!r} {value!r} is not a number.")
+        return default
+    if not number > 0 or number == float("inf"):
+        problems.append(f"Extra {name!r} must be a positive number, got {value!r}.")
+        return default
+    return number
 
 
 def _flag(value: object, default: bool, problems: list[str]) -> bool:

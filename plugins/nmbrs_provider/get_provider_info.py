@@ -70,6 +70,17 @@ def get_provider_info() -> dict[str, Any]:
                         "description": "Leave on. Turning it off is logged on every use.",
                         "schema": {"type": "boolean", "default": True},
                     },
+                    "calls_per_second": {
+                        "label": "Calls per second",
+                        "description": "The account's call budget. Nmbrs delays calls past about "
+                        "150/s per account; parallel company tasks share this budget.",
+                        "schema": {"type": "number", "default": 140, "exclusiveMinimum": 0},
+                    },
+                    "max_concurrency": {
+                        "label": "Calls in flight",
+                        "description": "Per task: how many calls may wait for Nmbrs at once.",
+                        "schema": {"type": "integer", "default": 16, "minimum": 1},
+                    },
                 },
             }
         ],

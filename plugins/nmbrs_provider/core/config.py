@@ -27,6 +27,7 @@ __all__ = [
     "ConfigProblem",
     "FrozenMap",
     "HourCodes",
+    "LoadConfig",
     "RoutingPolicy",
     "SyncConfig",
     "load_config",
@@ -68,6 +69,16 @@ schedule:                   # when the DAGs run by themselves
   start: null               # first period to run: a date (2026-01-01) or a period (2026-1-M)
   assets: []                # asset URIs whose events also start a run, e.g.
                             #   keeping://1/hours (the warehouse load that closes a period)
+load:                       # how the sync talks to Nmbrs (numbers: bench/RESULTS.md)
+  parallel_companies: 4     # company tasks of a DAG running at once; each paces its calls at
+                            #   1/4 of its connection's calls_per_second, so together they
+                            #   stay under Nmbrs' ~150 calls/s per account
+  chunk_size: 500           # items per batch call (hour components, days worked)
+  verify: sample            # read back after writing: sample (verify_sample employees of
+                            #   those written) | all (2 reads per written employee) | none
+  verify_sample: 5
+  check_days_fixed: false   # true: one DaysFixed_Get per zero-schedule employee; fixed days
+                            #   > 0 then dispute a zero-hour contract (no company-wide read)
 companies:                  # one entry per Nmbrs company
   - company_id: 54613       # Nmbrs company ID (positive integer, unique)
     nmbrs_conn_id: nmbrs_default  # Airflow connection of the Nmbrs account (default
@@ -116,6 +127,7 @@ _TOP_KEYS = (
     "hour_codes",
     "routing",
     "schedule",
+    "load",
     "companies",
 )
 _COMPANY_KEYS = (
@@ -135,6 +147,14 @@ _SELECTORS = ("organisations", "users", "projects", "tasks")
 _HOUR_CODE_KEYS = ("worked", "purposes", "projects", "tasks")
 _ROUTING_KEYS = ("unmatched", "ambiguous")
 _SCHEDULE_KEYS = ("enabled", "timezone", "delay_hours", "catchup", "start", "assets")
+_LOAD_KEYS = (
+    "parallel_companies",
+    "chunk_size",
+    "verify",
+    "verify_sample",
+    "check_days_fixed",
+)
+VERIFY_CHOICES = ("sample", "all", "none")
 _ASSET_URI_RE = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$")
 
 
@@ -265,6 +285,17 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True)
+class LoadConfig:
+    """How the sync talks to Nmbrs: parallelism, batch sizes, read-back and optional reads."""
+
+    parallel_companies: int = 4
+    chunk_size: int = 500
+    verify: str = "sample"
+    verify_sample: int = 5
+    check_days_fixed: bool = False
+
+
+@dataclass(frozen=True)
 class SyncConfig:
     """The whole sync configuration."""
 
@@ -275,6 +306,7 @@ class SyncConfig:
     hour_codes: HourCodes = field(default_factory=HourCodes)
     routing: RoutingPolicy = field(default_factory=RoutingPolicy)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    load: LoadConfig = field(default_factory=LoadConfig)
     source: str = "<config>"
 
     def company(self, company_id: int) -> CompanyConfig:
@@ -469,6 +501,7 @@ class _Checker:
             )
         routing = self.routing(top.get("routing"))
         schedule = self.schedule(top.get("schedule"))
+        load = self.load(top.get("load"))
         if self.problems:
             return None
         return SyncConfig(
@@ -476,9 +509,32 @@ class _Checker:
             hour_codes=defaults,
             routing=routing,
             schedule=schedule,
+            load=load,
             source=source,
             **kwargs,
         )
+
+    def load(self, value: Any) -> LoadConfig:
+        raw = self.mapping(value, "load", _LOAD_KEYS) or {}
+        kwargs: dict[str, Any] = {}
+        for name in ("parallel_companies", "chunk_size"):
+            if name in raw:
+                kwargs[name] = self.positive_int(raw[name], f"load.{name}")
+        if "verify" in raw:
+            kwargs["verify"] = self.choice(raw["verify"], "load.verify", VERIFY_CHOICES)
+        if "verify_sample" in raw:
+            sample = raw["verify_sample"]
+            if isinstance(sample, bool) or not isinstance(sample, int) or sample < 0:
+                self.fail(
+                    "load.verify_sample", f"expected an integer >= 0, got {_describe(sample)}"
+                )
+            else:
+                kwargs["verify_sample"] = sample
+        if "check_days_fixed" in raw:
+            kwargs["check_days_fixed"] = self.boolean(
+                raw["check_days_fixed"], "load.check_days_fixed"
+            )
+        return LoadConfig(**{k: v for k, v in kwargs.items() if v is not None})
 
     def schedule(self, value: Any) -> ScheduleConfig:
         raw = self.mapping(value, "schedule", _SCHEDULE_KEYS) or {}

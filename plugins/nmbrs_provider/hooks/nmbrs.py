@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseHook
 
@@ -35,6 +35,7 @@ from nmbrs_provider.models import (
     Schedule,
 )
 from nmbrs_provider.permissions import PERMISSIONS, Permission, PermissionReport
+from nmbrs_provider.soap.concurrency import run_concurrently
 
 if TYPE_CHECKING:
     from nmbrs_provider.soap.client import NmbrsSoapClient
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_INSERT_CHUNK = 500
+T = TypeVar("T")
+R = TypeVar("R")
 _SCHEDULE_DAYS = (
     "HoursMonday", "HoursTuesday", "HoursWednesday", "HoursThursday", "HoursFriday",
     "HoursSaturday", "HoursSunday", "HoursMonday2", "HoursTuesday2", "HoursWednesday2",
@@ -54,11 +57,14 @@ class NmbrsHook(BaseHook):
 
     Connection: login = API user e-mail, password = API token, host = base URL (default
     ``https://api.nmbrs.nl``), extra ``domain`` (the environment's subdomain), ``timeout``,
-    ``use_sandbox``, ``verify_tls``.
+    ``use_sandbox``, ``verify_tls``, ``calls_per_second`` (the account's budget, default 140) and
+    ``max_concurrency`` (calls in flight per hook, default 16).
 
     :param nmbrs_conn_id: the Airflow connection to use.
     :param wsdl_locations: per service, a WSDL to load instead of the server's own (calls still
         go to the connection's base URL).
+    :param rate_share: the share of the account's ``calls_per_second`` this hook may use (the
+        sync gives each of its parallel company tasks an equal share).
     """
 
     conn_name_attr = "nmbrs_conn_id"
@@ -71,11 +77,15 @@ class NmbrsHook(BaseHook):
         nmbrs_conn_id: str = default_conn_name,
         *,
         wsdl_locations: Mapping[str, str] | None = None,
+        rate_share: float = 1.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if not 0 < rate_share <= 1:
+            raise ValueError(f"rate_share must be in (0, 1], got {rate_share!r}")
         self.nmbrs_conn_id = nmbrs_conn_id
         self.wsdl_locations = dict(wsdl_locations or {})
+        self.rate_share = rate_share
 
     # -- connection ---------------------------------------------------------------------------
 
@@ -97,11 +107,23 @@ class NmbrsHook(BaseHook):
         """The SOAP client, built once per hook."""
         from nmbrs_provider.soap.client import NmbrsSoapClient
 
-        return NmbrsSoapClient(self.settings, wsdl_locations=self.wsdl_locations)
+        return NmbrsSoapClient(
+            self.settings,
+            wsdl_locations=self.wsdl_locations,
+            calls_per_second=self.settings.calls_per_second * self.rate_share,
+        )
 
     def get_conn(self) -> NmbrsSoapClient:
         """Return the SOAP client (Airflow's hook convention)."""
         return self.client
+
+    def map_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """``[fn(item) for item in items]``, up to the connection's ``max_concurrency`` at once.
+
+        For independent calls (per-employee reads, deletes by id); the client paces them all
+        under the account's budget.
+        """
+        return run_concurrently(fn, items, self.settings.max_concurrency)
 
     def _call(self, service: str, operation: str, **kwargs: Any) -> Any:
         from zeep.helpers import serialize_object
@@ -438,8 +460,8 @@ class NmbrsHook(BaseHook):
         Raises :class:`NmbrsAuthenticationError` when the credentials themselves are refused.
         """
         granted, missing, optional_missing, unchecked = [], [], [], {}
-        for permission in PERMISSIONS:
-            outcome = self._probe(permission)
+        outcomes = self.map_concurrently(self._probe, PERMISSIONS)
+        for permission, outcome in zip(PERMISSIONS, outcomes, strict=True):
             if outcome is True:
                 granted.append(permission.name)
             elif outcome is False:
@@ -458,7 +480,9 @@ class NmbrsHook(BaseHook):
         """Raise one :class:`NmbrsPermissionError` naming every operation of ``names`` the API
         user may not call; probes write nothing, so this runs before the first write."""
         by_name = {p.name: p for p in PERMISSIONS}
-        missing = [name for name in names if self._probe(by_name[name]) is False]
+        wanted = list(names)
+        outcomes = self.map_concurrently(self._probe, [by_name[name] for name in wanted])
+        missing = [name for name, outcome in zip(wanted, outcomes, strict=True) if outcome is False]
         if missing:
             raise NmbrsPermissionError(
                 f"API user {self.settings.username!r} lacks {', '.join(missing)} (fault 1002). "

@@ -147,6 +147,10 @@ class NmbrsPayrollSyncOperator(BaseOperator):
     :param company_id: Nmbrs company ID (must be in the config).
     :param period: period to sync; empty for the company's current period.
     :param dry_run: plan and record, write nothing to Nmbrs.
+    :param insert_chunk_size: items per batch call; default the config's ``load.chunk_size``.
+
+    The task paces its Nmbrs calls at ``1 / load.parallel_companies`` of the connection's
+    ``calls_per_second``: the DAG runs at most that many company tasks at once.
     """
 
     template_fields: Sequence[str] = ("company_id", "period", "dry_run", "config_path")
@@ -163,7 +167,7 @@ class NmbrsPayrollSyncOperator(BaseOperator):
         dry_run: Any = False,
         config_path: str | None = None,
         sql_dir: str | None = None,
-        insert_chunk_size: int = 500,
+        insert_chunk_size: int | None = None,
         wait_timeout: dt.timedelta | None = None,
         wait_poll_interval: float = 300.0,
         **kwargs: Any,
@@ -257,14 +261,16 @@ class NmbrsPayrollSyncOperator(BaseOperator):
         )
         try:
             result = sync_company(
-                nmbrs=NmbrsHook(company.nmbrs_conn_id),
+                nmbrs=NmbrsHook(
+                    company.nmbrs_conn_id, rate_share=1 / config.load.parallel_companies
+                ),
                 warehouse=warehouse,
                 config=config,
                 company_id=company_id,
                 period=_period(self.period),
                 dry_run=_truthy(self.dry_run),
                 run=run,
-                load=LoadSettings(chunk_size=self.insert_chunk_size),
+                load=LoadSettings.from_config(config.load, chunk_size=self.insert_chunk_size),
             )
         except (ConfigError, PeriodError, PastPeriodError, PeriodTypeMismatch,
                 FuturePeriodError) as exc:  # fmt: skip

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+import requests.adapters
 import zeep
 import zeep.exceptions
 from lxml import etree
@@ -26,6 +27,7 @@ from nmbrs_provider.exceptions import (
     NmbrsTransientError,
 )
 from nmbrs_provider.soap.faults import translate_fault
+from nmbrs_provider.soap.pacing import CallPacer
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +52,26 @@ class ResponseTooLarge(requests.RequestException):
 
 
 class BoundedTransport(Transport):
-    """A zeep transport that reads at most ``max_bytes`` of any answer (WSDL or SOAP)."""
+    """A zeep transport that reads at most ``max_bytes`` of any answer (WSDL or SOAP).
 
-    def __init__(self, *args: Any, max_bytes: int | None = None, **kwargs: Any) -> None:
+    With a ``pacer``, every SOAP call waits for its slot right before it is sent, after zeep
+    has built the envelope, so the spacing Nmbrs sees is the spacing the pacer gave.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        max_bytes: int | None = None,
+        pacer: CallPacer | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.max_bytes = max_bytes or MAX_RESPONSE_BYTES
+        self.pacer = pacer
 
     def post(self, address: str, message: Any, headers: Any) -> requests.Response:
+        if self.pacer is not None:
+            self.pacer.wait()
         response = self.session.post(
             address, data=message, headers=headers, timeout=self.operation_timeout, stream=True
         )
@@ -109,7 +124,9 @@ class NmbrsSoapClient:
     """Calls Nmbrs operations by name; knows nothing of Airflow.
 
     ``wsdl_locations`` maps a service name to another WSDL (a file path or URL) to load instead
-    of the one the server publishes; calls still go to ``settings.base_url``.
+    of the one the server publishes; calls still go to ``settings.base_url``. Every attempt
+    waits for its slot under ``calls_per_second`` (default: the connection's budget), and up to
+    ``settings.max_concurrency`` threads may share one client.
     """
 
     def __init__(
@@ -119,8 +136,10 @@ class NmbrsSoapClient:
         wsdl_locations: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        calls_per_second: float | None = None,
     ) -> None:
         self.settings = settings
+        self.pacer = CallPacer(calls_per_second or settings.calls_per_second)
         self.retry = retry or RetryPolicy()
         self._wsdl_locations = dict(wsdl_locations or {})
         self._sleep = sleep
@@ -131,6 +150,10 @@ class NmbrsSoapClient:
         self.session = requests.Session()
         self.session.verify = settings.verify_tls
         self.session.headers["User-Agent"] = "airflow-provider-nmbrs"
+        # One kept-alive connection per thread that may call at once (requests keeps 10).
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=max(10, settings.max_concurrency))
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
 
     def service(self, name: str) -> Any:
         """The zeep service proxy of ``name``, built once and bound to the base URL."""
@@ -147,6 +170,7 @@ class NmbrsSoapClient:
             cache=_WSDL_CACHE,
             timeout=self.settings.timeout,
             operation_timeout=self.settings.timeout,
+            pacer=self.pacer,
         )
         location = self._wsdl_locations.get(name, self.settings.wsdl_url(name))
         document = self._load_document(location, transport)

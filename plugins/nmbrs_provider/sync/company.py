@@ -120,7 +120,8 @@ def sync_company(
                 return _finish(warehouse, run, company_id, period, "dry_run", plan, "dry run")
             if plan.changed:
                 nmbrs.require_permissions(WRITE_PERMISSIONS)
-                apply_plan(nmbrs, plan, period, unprotected=decision.unprotected, settings=load)
+                settings = load or LoadSettings.from_config(config.load)
+                apply_plan(nmbrs, plan, period, unprotected=decision.unprotected, settings=settings)
         warehouse.record_sent(run.run_id, sent_lines(plan, period))
         hours_sent = plan.hours_planned
         check_balance(plan.hours_in, hours_sent, plan.hours_excluded, rounding=plan.rounding)
@@ -145,7 +146,8 @@ def _plan(
     hours = warehouse.extract_hours(organisations_to_read(config, company_id), period)
     routing = route_hours(hours, config, period=period, company_ids=[company_id])
     employees = classify_contracts(
-        read_employees(nmbrs, company_id, period), company.contract_overrides
+        read_employees(nmbrs, company_id, period, check_days_fixed=config.load.check_days_fixed),
+        company.contract_overrides,
     )
     try:
         hour_model = {c.code for c in nmbrs.get_hour_codes(company_id)}

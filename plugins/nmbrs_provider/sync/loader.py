@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from nmbrs_provider.core.config import LoadConfig
 from nmbrs_provider.core.periods import PayrollPeriod
 from nmbrs_provider.core.planning import CompanyPlan, Insert, verify
 from nmbrs_provider.exceptions import NmbrsError, NmbrsTransientError
@@ -32,6 +33,17 @@ class LoadSettings:
     chunk_size: int = 500
     insert_attempts: int = 5
     backoff_seconds: float = 0.5
+    verify: str = "sample"  # sample | all | none: which written employees are read back
+    verify_sample: int = 5
+
+    @classmethod
+    def from_config(cls, load: LoadConfig, *, chunk_size: int | None = None) -> LoadSettings:
+        """The settings of the config's ``load`` section (``chunk_size`` overrides)."""
+        return cls(
+            chunk_size=chunk_size or load.chunk_size,
+            verify=load.verify,
+            verify_sample=load.verify_sample,
+        )
 
 
 @dataclass
@@ -56,18 +68,19 @@ def apply_plan(
 ) -> LoadResult:
     """Delete, clear, insert and set days as planned; read back and verify.
 
-    Deletes, clears and days are idempotent and retried by the hook. A batch insert whose answer
+    Deletes, clears and days are idempotent and retried by the hook; deletes and clears (one
+    call each, Nmbrs has no batch for them) go out side by side. A batch insert whose answer
     was lost is never resent blindly: the employees of the batch are read back first and only
     the components Nmbrs does not hold yet are sent again.
     """
     settings = settings or LoadSettings()
     result = LoadResult()
-    for delete in plan.deletes:
-        _delete(hook, delete.employee_id, delete.component_id, period)
-        result.deleted += 1
-    for employee_id in plan.clears:
-        hook.clear_current_hour_components(employee_id)
-        result.cleared += 1
+    hook.map_concurrently(
+        lambda d: _delete(hook, d.employee_id, d.component_id, period), plan.deletes
+    )
+    result.deleted = len(plan.deletes)
+    hook.map_concurrently(hook.clear_current_hour_components, plan.clears)
+    result.cleared = len(plan.clears)
     for chunk in plan.chunks(settings.chunk_size):
         result.inserted += _insert_chunk(hook, chunk, period, unprotected, settings)
     days = [DaysWorked(d.employee_id, d.days) for d in plan.days]
@@ -75,8 +88,8 @@ def apply_plan(
         result.days_set = hook.set_days_worked(
             days, period, unprotected=unprotected, chunk_size=settings.chunk_size
         )
-    # Read back and verify the employees written to; the others were found matching already.
-    written = dataclasses.replace(plan, employees=plan.changed)
+    # Read back and verify (some of) the employees written to; the others matched already.
+    written = dataclasses.replace(plan, employees=to_verify(plan.changed, settings))
     result.read_back = read_holdings(hook, [e.employee_id for e in written.employees], period)
     problems = verify(written, result.read_back.components, result.read_back.days)
     if problems:
@@ -85,6 +98,23 @@ def apply_plan(
             + "\n- ".join(problems[:20])
         )
     return result
+
+
+def to_verify(changed: Sequence[Any], settings: LoadSettings) -> tuple[Any, ...]:
+    """The written employees to read back: all, none, or an even spread of ``verify_sample``.
+
+    A sample catches what goes wrong for a whole batch (a write ignored, the wrong period) at a
+    constant cost per company; the next run reads every employee again before planning, so a
+    single employee's difference is still found and corrected then.
+    """
+    if settings.verify == "all":
+        return tuple(changed)
+    if settings.verify == "none" or settings.verify_sample <= 0 or not changed:
+        return ()
+    if len(changed) <= settings.verify_sample:
+        return tuple(changed)
+    step = len(changed) / settings.verify_sample
+    return tuple(changed[int(i * step)] for i in range(settings.verify_sample))
 
 
 def _delete(hook: NmbrsHook, employee_id: int, component_id: int, period: PayrollPeriod) -> None:
@@ -136,6 +166,7 @@ def _not_yet_held(
     Before inserting, the plan removed every component of an inserted code, so a component of
     that code now present can only come from this very insert.
     """
-    employees = {i.employee_id for i in inserts}
-    held = {(e, c.hour_code) for e in employees for c in hook.get_hour_components(e, period)}
+    employees = sorted({i.employee_id for i in inserts})
+    found = hook.map_concurrently(lambda e: hook.get_hour_components(e, period), employees)
+    held = {(e, c.hour_code) for e, cs in zip(employees, found, strict=True) for c in cs}
     return [i for i in inserts if (i.employee_id, i.hour_code) not in held]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from nmbrs_provider.hooks.nmbrs import NmbrsHook
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -31,24 +32,35 @@ class NmbrsHoldings:
     days: dict[int, int | None]
 
 
-def read_employees(hook: NmbrsHook, company_id: int, period: PayrollPeriod) -> pd.DataFrame:
+def read_employees(
+    hook: NmbrsHook, company_id: int, period: PayrollPeriod, *, check_days_fixed: bool = False
+) -> pd.DataFrame:
     """Employees of the company with the contract signals valid in ``period``.
 
-    Uses company-wide reads; falls back to per-employee schedule reads when the API user may
-    not call ``Schedule_GetAll_AllEmployeesByCompany``.
+    The company-wide reads (employees, personal info, employments, salaries, schedules) go out
+    side by side. Without permission for the company-wide schedule read, schedules are read per
+    employee; without the personal info read, numbers and names come from the employee list.
+    Fixed days have no company-wide read: with ``check_days_fixed`` they are read per
+    zero-schedule employee (one call each), else left unknown.
     """
-    employees = hook.list_employees(company_id)
-    infos = {p.employee_id: p for p in hook.get_personal_info(company_id)}
-    employments = hook.get_employments(company_id)
-    salaries = hook.get_salaries(company_id)
-    try:
-        schedules = hook.get_schedules(company_id)
-    except NmbrsPermissionError:
+    reads: dict[str, Callable[[], Any]] = {
+        "employees": lambda: hook.list_employees(company_id),
+        "infos": lambda: _permitted(lambda: hook.get_personal_info(company_id)),
+        "employments": lambda: hook.get_employments(company_id),
+        "salaries": lambda: hook.get_salaries(company_id),
+        "schedules": lambda: _permitted(lambda: hook.get_schedules(company_id)),
+    }
+    results = hook.map_concurrently(lambda read: read(), reads.values())
+    found = dict(zip(reads, results, strict=True))
+    employees = found["employees"]
+    if found["infos"] is None:
+        log.info("No PersonalInfo_GetAll permission: numbers and names from the employee list")
+    infos = {p.employee_id: p for p in found["infos"] or []}
+    employments, salaries, schedules = found["employments"], found["salaries"], found["schedules"]
+    if schedules is None:
         log.info("No company-wide schedule read allowed; reading schedules per employee")
-        schedules = {}
-        for employee in employees:
-            schedule = hook.get_schedule(employee.id, period)
-            schedules[employee.id] = [schedule] if schedule else []
+        read = hook.map_concurrently(lambda e: hook.get_schedule(e.id, period), employees)
+        schedules = {e.id: [s] if s else [] for e, s in zip(employees, read, strict=True)}
     rows = []
     for employee in employees:
         info = infos.get(employee.id)
@@ -71,21 +83,42 @@ def read_employees(hook: NmbrsHook, company_id: int, period: PayrollPeriod) -> p
             }
         )
     frame = pd.DataFrame(rows, columns=list(EMPLOYEE_COLUMNS))
-    candidates = frame["schedule_hours"].eq(0)
-    frame.loc[candidates, "days_fixed"] = [
-        float(hook.get_days_fixed(int(e), period)) for e in frame.loc[candidates, "employee_id"]
-    ]
+    if check_days_fixed:
+        candidates = frame["schedule_hours"].eq(0)
+        ids = [int(e) for e in frame.loc[candidates, "employee_id"]]
+        days = hook.map_concurrently(lambda e: float(hook.get_days_fixed(e, period)), ids)
+        frame.loc[candidates, "days_fixed"] = days
     return frame
 
 
 def read_holdings(
     hook: NmbrsHook, employee_ids: Iterable[int], period: PayrollPeriod
 ) -> NmbrsHoldings:
-    """Variable hour components and days worked of ``employee_ids`` in ``period``."""
+    """Variable hour components and days worked of ``employee_ids`` in ``period``.
+
+    Nmbrs has no company-wide read of either: two calls per employee, all side by side.
+    """
     ids: Sequence[int] = sorted({int(e) for e in employee_ids})
-    components = {e: hook.get_hour_components(e, period) for e in ids}
-    days = {e: hook.get_days_worked(e, period) for e in ids}
+    reads: list[tuple[str, int]] = [(kind, e) for e in ids for kind in ("components", "days")]
+
+    def read(item: tuple[str, int]) -> Any:
+        kind, employee_id = item
+        if kind == "components":
+            return hook.get_hour_components(employee_id, period)
+        return hook.get_days_worked(employee_id, period)
+
+    found = hook.map_concurrently(read, reads)
+    components = {e: found[2 * i] for i, e in enumerate(ids)}
+    days = {e: found[2 * i + 1] for i, e in enumerate(ids)}
     return NmbrsHoldings(components_frame(components), days)
+
+
+def _permitted(read: Callable[[], T]) -> T | None:
+    """The read's result, or None when the API user may not call it (fault 1002)."""
+    try:
+        return read()
+    except NmbrsPermissionError:
+        return None
 
 
 def _schedule_hours(history: Sequence[Schedule], period: PayrollPeriod) -> float:
