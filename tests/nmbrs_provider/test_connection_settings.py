@@ -31,6 +31,13 @@ def test_defaults_to_the_production_api_with_tls_verification():
     assert s.auth_header() == {"Username": "api@acme.nl", "Token": TOKEN, "Domain": "acme"}
 
 
+def test_call_budget_defaults_below_nmbrs_throttle_and_can_be_set():
+    s = settings()
+    assert s.calls_per_second == 140 and s.max_concurrency == 16
+    tuned = settings(extra={"domain": "acme", "calls_per_second": "60", "max_concurrency": 4})
+    assert (tuned.calls_per_second, tuned.max_concurrency) == (60, 4)
+
+
 def test_sandbox_toggle_switches_host_and_explicit_host_wins():
     assert settings(extra={"domain": "acme", "use_sandbox": True}).base_url == (
         "https://api-sandbox.nmbrs.nl"
@@ -61,6 +68,9 @@ def test_port_field_is_added_to_a_host_without_one():
         ({"host": "https://api.nmbrs.nl/soap/v3/EmployeeService.asmx"}, "has a path"),
         ({"extra": {"domain": "acme", "timeout": "soon"}}, "is not a number of seconds"),
         ({"extra": {"domain": "acme", "timeout": -1}}, "must be positive"),
+        ({"extra": {"domain": "acme", "calls_per_second": 0}}, "'calls_per_second' must be"),
+        ({"extra": {"domain": "acme", "calls_per_second": "fast"}}, "is not a number"),
+        ({"extra": {"domain": "acme", "max_concurrency": -2}}, "'max_concurrency' must be"),
     ],
 )
 def test_bad_settings_are_refused_with_the_fix(overrides, expected):

@@ -8,6 +8,7 @@ from nmbrs_provider.core.config import (
     CONFIG_REFERENCE,
     ConfigError,
     HourCodes,
+    LoadConfig,
     load_config,
     parse_config,
 )
@@ -48,6 +49,23 @@ def test_minimal_file_gets_documented_defaults(tmp_path):
     assert company.render_comment(PayrollPeriod.parse("2026-11-M")) == "Keeping 2026-11-M"
     assert config.owned_hour_codes(54613) == frozenset({2100})
     assert config.source.endswith("sync.yaml")
+
+
+def test_load_settings_have_safe_defaults_and_are_checked(tmp_path):
+    assert load_config(write(tmp_path, MINIMAL)).load == LoadConfig(
+        parallel_companies=4, chunk_size=500, verify="sample", verify_sample=5,
+        check_days_fixed=False,
+    )  # fmt: skip
+    tuned = load_config(write(tmp_path, MINIMAL + "load: {parallel_companies: 2, verify: all}\n"))
+    assert (tuned.load.parallel_companies, tuned.load.verify) == (2, "all")
+    bad = "load: {parallel_companies: 0, verify: maybe, verify_sample: -1, chunk: 5}\n"
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, MINIMAL + bad))
+    found = problems(err.value)
+    assert "expected a positive integer" in found["load.parallel_companies"]
+    assert "expected one of sample, all, none" in found["load.verify"]
+    assert "expected an integer >= 0" in found["load.verify_sample"]
+    assert "did you mean 'chunk_size'" in found["load.chunk"]
 
 
 def test_the_reference_example_is_itself_a_valid_config():
