@@ -63,7 +63,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--max-concurrency", type=int, default=DEFAULT_MAX_CONCURRENCY)
     parser.add_argument("--chunk-size", type=int, default=defaults.chunk_size)
     parser.add_argument(
-        "--entries", type=int, default=100_000, help="warehouse time entries (default 100000)"
+        "--entries",
+        type=int,
+        default=None,
+        help="warehouse time entries to extract and plan (default 100000; 1000000 with --full)",
+    )
+    parser.add_argument(
+        "--nmbrs-only", action="store_true", help="skip the warehouse and DAG parse measurements"
     )
     parser.add_argument(
         "--no-results", action="store_true", help="print only; leave bench/RESULTS.md alone"
@@ -223,6 +229,19 @@ def main(argv: list[str]) -> int:
         print(f"... project, twice: {employees:,} employees, {companies} companies", flush=True)
         results["first run"], results["re-run"] = run_clients(["project", "project"], bench, args)
         sections.append(table(bench, args, results))
+        print("\n" + sections[-1] + "\n", flush=True)
+    if not args.nmbrs_only:
+        from bench.dag_import import measure_dag_import
+        from bench.dag_import import render as render_dag_import
+        from bench.warehouse_load import measure_warehouse
+        from bench.warehouse_load import render as render_warehouse
+
+        entries = args.entries or (1_000_000 if args.full else 100_000)
+        print(f"... warehouse: extract and plan {entries:,} time entries", flush=True)
+        sections.append(render_warehouse(measure_warehouse(entries, args.seed)))
+        print("\n" + sections[-1] + "\n", flush=True)
+        print("... DAG file import cost", flush=True)
+        sections.append(render_dag_import(measure_dag_import()))
         print("\n" + sections[-1] + "\n", flush=True)
     if not args.no_results:
         write_results(shlex.join(["python", "-m", "bench", *argv]), sections)
