@@ -194,7 +194,7 @@ def settings_line(args: argparse.Namespace) -> str:
         f"Settings: connection `calls_per_second: {args.calls_per_second:g}`, "
         f"`max_concurrency: {args.max_concurrency}`; config `load.parallel_companies: "
         f"{args.parallel_companies}`, `load.chunk_size: {args.chunk_size}`, "
-        "`load.verify: sample` (5 employees), `load.check_days_fixed: false`."
+        "`load.verify: sample` (3 employees), `load.check_days_fixed: false`."
     )
 
 

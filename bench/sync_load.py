@@ -1,13 +1,14 @@
 """The project's own Nmbrs path for one company-period load, without Airflow or the warehouse.
 
 The same functions, settings and Nmbrs calls as ``nmbrs_provider.sync.company.sync_company``:
-current period, ``read_employees`` + ``classify_contracts``, the hour model, ``read_holdings``
+current period, ``read_company`` (employees and hour model) + ``classify_contracts``,
+``read_holdings``
 of the flexible employees, ``plan_company`` and, when something changes, the permission probe
 and ``apply_plan`` (which reads back a sample and verifies). The warehouse extraction, routing
 and matching are replaced by the generator's entries, already matched to flexible employees.
 
-Companies run ``parallel_companies`` at a time, each with its own hook pacing at that share of
-the account's budget: exactly what the DAG's mapped tasks do (``max_active_tis_per_dag``).
+Companies run ``parallel_companies`` at a time, each with its own hook; their calls share the
+account's budget as the DAG's mapped tasks (``max_active_tis_per_dag``) do across processes.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from nmbrs_provider.core.planning import plan_company
 from nmbrs_provider.hooks.nmbrs import NmbrsHook
 from nmbrs_provider.sync.company import WRITE_PERMISSIONS
 from nmbrs_provider.sync.loader import LoadSettings, apply_plan
-from nmbrs_provider.sync.nmbrs_state import read_employees, read_holdings
+from nmbrs_provider.sync.nmbrs_state import read_company, read_holdings
 
 OWNED_CODES = (HOUR_CODE,)
 HOURS_COLUMNS = ["employee_id", "hour_code", "work_date", "hours", "purpose"]
@@ -60,10 +61,11 @@ def load_company(
     """Bring Nmbrs to the desired state for one company and period."""
     load = load or LoadConfig()
     hook.get_current_period(company_id)
-    employees = classify_contracts(
-        read_employees(hook, company_id, period, check_days_fixed=load.check_days_fixed)
+    staff, hour_model = read_company(
+        hook, company_id, period, check_days_fixed=load.check_days_fixed
     )
-    hour_model = {c.code for c in hook.get_hour_codes(company_id)}
+    employees = classify_contracts(staff)
+    assert hour_model is not None, "the bench account may read the hour model"
     flexible = employees.loc[employees["contract"].eq("flexible"), "employee_id"]
     holdings = read_holdings(hook, flexible, period)
     plan = plan_company(
@@ -90,7 +92,7 @@ def run_project(
     load = load or LoadConfig()
 
     def one(company_id: int) -> int:
-        hook = NmbrsHook(conn_id, rate_share=1 / load.parallel_companies)
+        hook = NmbrsHook(conn_id)
         return load_company(hook, bench, company_id, period, load).changed
 
     with ThreadPoolExecutor(max_workers=load.parallel_companies) as pool:

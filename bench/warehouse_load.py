@@ -82,8 +82,8 @@ def user_id(organisation_id: int, number: int) -> int:
 def sync_config(*, default_company: bool = False) -> SyncConfig:
     """One monthly company per organisation; worked 2100, sick 3200, special leave 3300.
 
-    ``default_company`` marks the first company ``default: true``; then no company's
-    extraction can be narrowed to its organisations (``organisations_to_read`` is None).
+    ``default_company`` marks the first company ``default: true``: that company extracts the
+    whole period (``rows_to_read`` is None), the others only their organisations' rows.
     """
     from nmbrs_provider.core.config import parse_config
 
@@ -252,7 +252,7 @@ def run_measured(entries: int, seed: int, *, default_company: bool = False) -> d
     from nmbrs_provider.core.periods import PayrollPeriod
     from nmbrs_provider.core.planning import check_balance, plan_company
     from nmbrs_provider.core.routing import route_hours
-    from nmbrs_provider.sync.company import organisations_to_read
+    from nmbrs_provider.sync.company import extract_company_hours
     from nmbrs_provider.sync.warehouse import SyncWarehouse
 
     lay = layout(entries)
@@ -267,7 +267,7 @@ def run_measured(entries: int, seed: int, *, default_company: bool = False) -> d
     for company in config.companies:
         company_id = company.company_id
         began = time.perf_counter()
-        hours = warehouse.extract_hours(organisations_to_read(config, company_id), period)
+        hours = extract_company_hours(warehouse, config, company_id, period)
         extracted = time.perf_counter()
         routing = route_hours(hours, config, period=period, company_ids=[company_id])
         employees = classify_contracts(staff[company_id], company.contract_overrides)

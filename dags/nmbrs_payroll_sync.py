@@ -109,8 +109,8 @@ def build_dag(period_type: str) -> DAG:
             dry_run="{{ params.dry_run }}",
             config_path=str(CONFIG_PATH),
             map_index_template="company {{ task.company_id }}",
-            # Each company task paces itself at 1/parallel_companies of the account's budget, so
-            # at most that many run at once, across runs and backfills alike.
+            # At most this many company tasks at once, across runs and backfills alike; their
+            # calls share the account's calls_per_second.
             max_active_tis_per_dag=CONFIG.load.parallel_companies,
             wait_timeout=WAIT_TIMEOUT,
             wait_poll_interval=WAIT_POLL_SECONDS,

@@ -1,7 +1,11 @@
 -- Hours per user, day and kind for one payroll period, aggregated in the warehouse.
 --
 -- Parameters (psycopg2 pyformat):
---   organisation_ids  list of Keeping organisation ids (sent as an array); null: every organisation
+--   organisation_ids  list of Keeping organisation ids (sent as an array); null: every row
+--   user_ids, project_ids, task_ids
+--                     lists of Keeping ids (may be empty): rows of these users, projects or
+--                     tasks are read too, whatever their organisation (ignored when
+--                     organisation_ids is null)
 --   period_start      first day of the period (date, inclusive)
 --   period_end        last day of the period (date, inclusive)
 --
@@ -28,7 +32,13 @@ with period_entries as (
         end as entry_state,
         e.hours
     from keeping.time_entries as e
-    where (%(organisation_ids)s::bigint[] is null or e.organisation_id = any(%(organisation_ids)s::bigint[]))
+    where (
+            %(organisation_ids)s::bigint[] is null
+            or e.organisation_id = any(%(organisation_ids)s::bigint[])
+            or e.user_id = any(%(user_ids)s::bigint[])
+            or e.project_id = any(%(project_ids)s::bigint[])
+            or e.task_id = any(%(task_ids)s::bigint[])
+        )
       and e.date between %(period_start)s::date and %(period_end)s::date
 )
 select

@@ -538,7 +538,15 @@ def add_entries(db: Database, *entries: dict[str, Any]) -> None:
 
 def extract(db: Database, period: PayrollPeriod) -> list[dict[str, Any]]:
     return db.query_dicts(
-        EXTRACT, {"organisation_ids": [1], "period_start": period.start, "period_end": period.end}
+        EXTRACT,
+        {
+            "organisation_ids": [1],
+            "user_ids": [],
+            "project_ids": [],
+            "task_ids": [],
+            "period_start": period.start,
+            "period_end": period.end,
+        },
     )
 
 

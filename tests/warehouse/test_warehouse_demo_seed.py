@@ -98,7 +98,8 @@ def test_demo_contains_the_awkward_cases(demo_db: Database) -> None:
 
 
 def test_demo_extract_loses_nothing(demo_db: Database) -> None:
-    params = {"organisation_ids": [1, 2], **NOVEMBER}
+    params = {"organisation_ids": [1, 2], "user_ids": [], "project_ids": [], "task_ids": [],
+              **NOVEMBER}  # fmt: skip
     rows = demo_db.query_dicts((SQL_DIR / "extract_period_hours.sql").read_text(), params)
 
     assert sum(r["hours"] for r in rows) == Decimal("760.79")

@@ -14,6 +14,8 @@ from dev.local_warehouse import SQL_DIR, Database
 EXTRACT = (SQL_DIR / "extract_period_hours.sql").read_text()
 COUNT = (SQL_DIR / "count_period_hours.sql").read_text()
 NOVEMBER = {"period_start": dt.date(2026, 11, 1), "period_end": dt.date(2026, 11, 30)}
+#: The extract's other selectors, empty: only the organisations' rows.
+NO_OTHER_IDS = {"user_ids": [], "project_ids": [], "task_ids": []}
 COLUMNS = [
     "organisation_id",
     "user_id",
@@ -65,8 +67,13 @@ def add_entries(db: Database, *entries: dict[str, Any]) -> None:
         )
 
 
-def extract(db: Database, organisation_ids: list[int], **period: Any) -> list[dict[str, Any]]:
-    rows = db.query_dicts(EXTRACT, {"organisation_ids": organisation_ids, **(NOVEMBER | period)})
+def extract(
+    db: Database, organisation_ids: list[int] | None, *, also: dict | None = None, **period: Any
+) -> list[dict[str, Any]]:
+    """Run the extract; ``also`` holds user_ids / project_ids / task_ids (default none)."""
+    ids = NO_OTHER_IDS | (also or {})
+    params = {"organisation_ids": organisation_ids, **ids, **(NOVEMBER | period)}
+    rows = db.query_dicts(EXTRACT, params)
     assert all(list(row) == COLUMNS for row in rows)
     return rows
 
@@ -186,6 +193,28 @@ def test_only_the_requested_organisations_are_read(warehouse_db: Database) -> No
     assert count(warehouse_db, []) == (Decimal("0"), 0)
 
 
+def test_rows_of_listed_users_projects_and_tasks_are_read_from_any_organisation(
+    warehouse_db: Database,
+) -> None:
+    add_entries(
+        warehouse_db,
+        {"organisation_id": 1, "user_id": 1, "hours": "1.00"},
+        {"organisation_id": 2, "user_id": 7, "hours": "2.00"},
+        {"organisation_id": 3, "user_id": 8, "project_id": 30, "hours": "3.00"},
+        {"organisation_id": 4, "user_id": 9, "project_id": 40, "task_id": 41, "hours": "4.00"},
+        {"organisation_id": 5, "user_id": 10, "hours": "5.00"},
+    )
+
+    def hours(organisations, **also):
+        rows = extract(warehouse_db, organisations, also=also)
+        return sorted(float(r["hours"]) for r in rows)
+
+    assert hours([1], user_ids=[7], project_ids=[30], task_ids=[41]) == [1, 2, 3, 4]
+    assert hours([], user_ids=[7]) == [2]
+    assert hours([], task_ids=[41]) == [4]
+    assert hours(None, user_ids=[7]) == [1, 2, 3, 4, 5]  # null organisations: every row
+
+
 def test_period_bounds_are_inclusive(warehouse_db: Database) -> None:
     add_entries(
         warehouse_db,
@@ -241,7 +270,7 @@ def test_postgres_hook_reads_the_extract_through_an_env_connection(
     add_entries(warehouse_db, {"hours": "3.25"}, {"hours": "4.50"})
 
     hook = postgres.PostgresHook(postgres_conn_id="keeping_warehouse")
-    params = {"organisation_ids": [1], **NOVEMBER}
+    params = {"organisation_ids": [1], **NO_OTHER_IDS, **NOVEMBER}
     records = hook.get_records(EXTRACT, parameters=params)
 
     assert [(r[2], r[3], r[11], r[12]) for r in records] == [
@@ -257,7 +286,12 @@ def test_extract_also_runs_with_psycopg3(warehouse_db: Database) -> None:
     with psycopg.connect(warehouse_db.uri) as conn:
         rows = conn.execute(
             EXTRACT,
-            {"organisation_ids": [1], "period_start": "2026-11-01", "period_end": "2026-11-30"},
+            {
+                "organisation_ids": [1],
+                **NO_OTHER_IDS,
+                "period_start": "2026-11-01",
+                "period_end": "2026-11-30",
+            },
         ).fetchall()
 
     assert [(r[0], r[11], r[12]) for r in rows] == [(1, Decimal("7.75"), 2)]

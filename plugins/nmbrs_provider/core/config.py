@@ -70,13 +70,13 @@ schedule:                   # when the DAGs run by themselves
   assets: []                # asset URIs whose events also start a run, e.g.
                             #   keeping://1/hours (the warehouse load that closes a period)
 load:                       # how the sync talks to Nmbrs (numbers: bench/RESULTS.md)
-  parallel_companies: 4     # company tasks of a DAG running at once; each paces its calls at
-                            #   1/4 of its connection's calls_per_second, so together they
-                            #   stay under Nmbrs' ~150 calls/s per account
+  parallel_companies: 4     # company tasks of a DAG running at once; their calls share
+                            #   the connection's calls_per_second (one budget per API user
+                            #   and machine), so together they stay under Nmbrs' throttle
   chunk_size: 500           # items per batch call (hour components, days worked)
   verify: sample            # read back after writing: sample (verify_sample employees of
                             #   those written) | all (2 reads per written employee) | none
-  verify_sample: 5
+  verify_sample: 3
   check_days_fixed: false   # true: one DaysFixed_Get per zero-schedule employee; fixed days
                             #   > 0 then dispute a zero-hour contract (no company-wide read)
 companies:                  # one entry per Nmbrs company
@@ -291,7 +291,7 @@ class LoadConfig:
     parallel_companies: int = 4
     chunk_size: int = 500
     verify: str = "sample"
-    verify_sample: int = 5
+    verify_sample: int = 3
     check_days_fixed: bool = False
 
 

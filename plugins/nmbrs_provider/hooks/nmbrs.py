@@ -63,8 +63,9 @@ class NmbrsHook(BaseHook):
     :param nmbrs_conn_id: the Airflow connection to use.
     :param wsdl_locations: per service, a WSDL to load instead of the server's own (calls still
         go to the connection's base URL).
-    :param rate_share: the share of the account's ``calls_per_second`` this hook may use (the
-        sync gives each of its parallel company tasks an equal share).
+    :param rate_share: the share of the account's ``calls_per_second`` this hook may use; the
+        budget is already shared by all processes on one machine, so this is for Airflow
+        workers on several machines using one API user (give each ``1 / machines``).
     """
 
     conn_name_attr = "nmbrs_conn_id"

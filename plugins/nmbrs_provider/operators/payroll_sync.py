@@ -149,8 +149,9 @@ class NmbrsPayrollSyncOperator(BaseOperator):
     :param dry_run: plan and record, write nothing to Nmbrs.
     :param insert_chunk_size: items per batch call; default the config's ``load.chunk_size``.
 
-    The task paces its Nmbrs calls at ``1 / load.parallel_companies`` of the connection's
-    ``calls_per_second``: the DAG runs at most that many company tasks at once.
+    The task paces its Nmbrs calls under the connection's ``calls_per_second``, a budget its
+    account shares with every other task on this machine; the DAG runs at most
+    ``load.parallel_companies`` company tasks at once.
     """
 
     template_fields: Sequence[str] = ("company_id", "period", "dry_run", "config_path")
@@ -261,9 +262,7 @@ class NmbrsPayrollSyncOperator(BaseOperator):
         )
         try:
             result = sync_company(
-                nmbrs=NmbrsHook(
-                    company.nmbrs_conn_id, rate_share=1 / config.load.parallel_companies
-                ),
+                nmbrs=NmbrsHook(company.nmbrs_conn_id),
                 warehouse=warehouse,
                 config=config,
                 company_id=company_id,

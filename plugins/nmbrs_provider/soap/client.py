@@ -27,7 +27,7 @@ from nmbrs_provider.exceptions import (
     NmbrsTransientError,
 )
 from nmbrs_provider.soap.faults import translate_fault
-from nmbrs_provider.soap.pacing import CallPacer
+from nmbrs_provider.soap.pacing import CallPacer, account_pacer
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +124,10 @@ class NmbrsSoapClient:
     """Calls Nmbrs operations by name; knows nothing of Airflow.
 
     ``wsdl_locations`` maps a service name to another WSDL (a file path or URL) to load instead
-    of the one the server publishes; calls still go to ``settings.base_url``. Every attempt
-    waits for its slot under ``calls_per_second`` (default: the connection's budget), and up to
-    ``settings.max_concurrency`` threads may share one client.
+    of the one the server publishes; calls still go to ``settings.base_url``. Every call waits
+    for its slot under ``calls_per_second`` (default: the connection's budget), a budget shared
+    by every client of the same account on this machine; up to ``settings.max_concurrency``
+    threads may share one client.
     """
 
     def __init__(
@@ -139,7 +140,11 @@ class NmbrsSoapClient:
         calls_per_second: float | None = None,
     ) -> None:
         self.settings = settings
-        self.pacer = CallPacer(calls_per_second or settings.calls_per_second)
+        # One budget per account on this machine, shared by its threads and processes.
+        self.pacer = account_pacer(
+            f"{settings.base_url}|{settings.username}",
+            calls_per_second or settings.calls_per_second,
+        )
         self.retry = retry or RetryPolicy()
         self._wsdl_locations = dict(wsdl_locations or {})
         self._sleep = sleep

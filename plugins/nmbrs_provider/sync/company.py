@@ -17,9 +17,8 @@ from nmbrs_provider.core.period_policy import SKIP, decide_period
 from nmbrs_provider.core.periods import PayrollPeriod
 from nmbrs_provider.core.planning import CompanyPlan, check_balance, plan_company
 from nmbrs_provider.core.routing import route_hours
-from nmbrs_provider.exceptions import NmbrsPermissionError
 from nmbrs_provider.sync.loader import LoadSettings, apply_plan
-from nmbrs_provider.sync.nmbrs_state import read_employees, read_holdings
+from nmbrs_provider.sync.nmbrs_state import read_company, read_holdings
 
 if TYPE_CHECKING:
     from nmbrs_provider.hooks.nmbrs import NmbrsHook
@@ -64,15 +63,46 @@ class CompanySyncResult:
         return asdict(self)
 
 
-def organisations_to_read(config: SyncConfig, company_id: int) -> list[int] | None:
-    """Organisations whose hours may route to the company; None means all of them.
+@dataclass(frozen=True)
+class RowsToRead:
+    """The warehouse rows that can route to one company: those matching any of its selectors."""
 
-    Only when every company routes by organisation alone can the extraction be narrowed.
+    organisations: list[int]
+    users: list[int]
+    projects: list[int]
+    tasks: list[int]
+
+
+def rows_to_read(config: SyncConfig, company_id: int) -> RowsToRead | None:
+    """What to extract for the company; None (everything) only for the default company.
+
+    A row that matches none of a company's selectors can only route to it as the default, and
+    a row that does match is routed with every company's rules, so the narrowing is exact.
     """
-    companies = config.companies
-    if any(c.default or c.users or c.projects or c.tasks for c in companies):
+    company = config.company(company_id)
+    if company.default:
         return None
-    return sorted(config.company(company_id).organisations)
+    return RowsToRead(
+        sorted(company.organisations),
+        sorted(company.users),
+        sorted(company.projects),
+        sorted(company.tasks),
+    )
+
+
+def extract_company_hours(
+    warehouse: SyncWarehouse, config: SyncConfig, company_id: int, period: PayrollPeriod
+) -> pd.DataFrame:
+    """The period's warehouse hours that can route to the company."""
+    rows = rows_to_read(config, company_id)
+    by_other = rows is not None and (rows.users or rows.projects or rows.tasks)
+    if rows is None or (by_other and not warehouse.selects_rows_by_user_project_task):
+        # An extract SQL of one's own without user_ids/project_ids/task_ids: read everything.
+        return warehouse.extract_hours(None, period)
+    return warehouse.extract_hours(
+        rows.organisations, period, user_ids=rows.users, project_ids=rows.projects,
+        task_ids=rows.tasks,
+    )  # fmt: skip
 
 
 def sync_company(
@@ -143,15 +173,13 @@ def _plan(
     run: RunIdentity,
 ) -> CompanyPlan:
     company = config.company(company_id)
-    hours = warehouse.extract_hours(organisations_to_read(config, company_id), period)
+    hours = extract_company_hours(warehouse, config, company_id, period)
     routing = route_hours(hours, config, period=period, company_ids=[company_id])
-    employees = classify_contracts(
-        read_employees(nmbrs, company_id, period, check_days_fixed=config.load.check_days_fixed),
-        company.contract_overrides,
+    staff, hour_model = read_company(
+        nmbrs, company_id, period, check_days_fixed=config.load.check_days_fixed
     )
-    try:
-        hour_model = {c.code for c in nmbrs.get_hour_codes(company_id)}
-    except NmbrsPermissionError:
+    employees = classify_contracts(staff, company.contract_overrides)
+    if hour_model is None:
         log.warning("No HourModel_GetHourCodes permission: hour codes are checked by Nmbrs")
         hour_model = set(company.owned_hour_codes)
     match = match_employees(

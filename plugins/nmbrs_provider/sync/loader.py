@@ -34,7 +34,7 @@ class LoadSettings:
     insert_attempts: int = 5
     backoff_seconds: float = 0.5
     verify: str = "sample"  # sample | all | none: which written employees are read back
-    verify_sample: int = 5
+    verify_sample: int = 3
 
     @classmethod
     def from_config(cls, load: LoadConfig, *, chunk_size: int | None = None) -> LoadSettings:
@@ -81,13 +81,20 @@ def apply_plan(
     result.deleted = len(plan.deletes)
     hook.map_concurrently(hook.clear_current_hour_components, plan.clears)
     result.cleared = len(plan.clears)
-    for chunk in plan.chunks(settings.chunk_size):
-        result.inserted += _insert_chunk(hook, chunk, period, unprotected, settings)
     days = [DaysWorked(d.employee_id, d.days) for d in plan.days]
-    if days:
-        result.days_set = hook.set_days_worked(
-            days, period, unprotected=unprotected, chunk_size=settings.chunk_size
-        )
+
+    def insert_all() -> None:
+        for chunk in plan.chunks(settings.chunk_size):
+            result.inserted += _insert_chunk(hook, chunk, period, unprotected, settings)
+
+    def set_days() -> None:
+        if days:
+            result.days_set = hook.set_days_worked(
+                days, period, unprotected=unprotected, chunk_size=settings.chunk_size
+            )
+
+    # Days worked do not depend on the components: both go out side by side.
+    hook.map_concurrently(lambda write: write(), [insert_all, set_days])
     # Read back and verify (some of) the employees written to; the others matched already.
     written = dataclasses.replace(plan, employees=to_verify(plan.changed, settings))
     result.read_back = read_holdings(hook, [e.employee_id for e in written.employees], period)

@@ -58,11 +58,31 @@ class SyncWarehouse:
         with self._cursor() as cursor:
             cursor.execute(self.sql("ledger_schema.sql"))
 
+    @property
+    def selects_rows_by_user_project_task(self) -> bool:
+        """Whether the extract SQL takes ``user_ids``, ``project_ids`` and ``task_ids`` (a
+        customised copy from before they existed reads by organisation only)."""
+        text = self.sql("extract_period_hours.sql")
+        return all(f"%({name})s" in text for name in ("user_ids", "project_ids", "task_ids"))
+
     def extract_hours(
-        self, organisation_ids: Sequence[int] | None, period: PayrollPeriod
+        self,
+        organisation_ids: Sequence[int] | None,
+        period: PayrollPeriod,
+        *,
+        user_ids: Sequence[int] = (),
+        project_ids: Sequence[int] = (),
+        task_ids: Sequence[int] = (),
     ) -> pd.DataFrame:
-        """The period's hours, aggregated in SQL per user, day, purpose, project and task."""
+        """The period's hours, aggregated in SQL per user, day, purpose, project and task.
+
+        ``organisation_ids`` None reads every row; a list reads the rows of those
+        organisations, plus those of ``user_ids``, ``project_ids`` and ``task_ids``.
+        """
         params = _period_params(organisation_ids, period)
+        for name, ids in (("user_ids", user_ids), ("project_ids", project_ids),
+                          ("task_ids", task_ids)):  # fmt: skip
+            params[name] = [int(i) for i in ids]
         with self._cursor() as cursor:
             cursor.execute(self.sql("extract_period_hours.sql"), params)
             columns = [c.name for c in cursor.description]
@@ -153,6 +173,9 @@ def _period_params(organisation_ids: Sequence[int] | None, period: PayrollPeriod
         else [int(o) for o in organisation_ids],
         "period_start": period.start,
         "period_end": period.end,
+        "user_ids": [],
+        "project_ids": [],
+        "task_ids": [],
     }
 
 

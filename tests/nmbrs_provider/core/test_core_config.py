@@ -53,7 +53,7 @@ def test_minimal_file_gets_documented_defaults(tmp_path):
 
 def test_load_settings_have_safe_defaults_and_are_checked(tmp_path):
     assert load_config(write(tmp_path, MINIMAL)).load == LoadConfig(
-        parallel_companies=4, chunk_size=500, verify="sample", verify_sample=5,
+        parallel_companies=4, chunk_size=500, verify="sample", verify_sample=3,
         check_days_fixed=False,
     )  # fmt: skip
     tuned = load_config(write(tmp_path, MINIMAL + "load: {parallel_companies: 2, verify: all}\n"))

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+import struct
+import subprocess
+import sys
+import tempfile
 import threading
+import time
 
 import pytest
 
-from nmbrs_provider.soap.pacing import CallPacer
+from nmbrs_provider.soap.pacing import CallPacer, SharedCallPacer, account_pacer
 
 
 class FakeTime:
@@ -76,3 +83,62 @@ def test_an_idle_pacer_does_not_save_up_a_burst():
 def test_a_rate_that_is_not_positive_is_refused(rate):
     with pytest.raises(ValueError, match="calls_per_second must be positive"):
         CallPacer(rate)
+
+
+def test_a_call_held_up_after_its_slot_takes_a_new_one_instead_of_bursting():
+    fake = FakeTime()
+    overslept = iter([0.3])  # the first sleep ends 0.3 s late (another thread held the GIL)
+
+    def sleep(seconds: float) -> None:
+        fake.sleep(seconds + next(overslept, 0.0))
+
+    pacer = CallPacer(10, clock=fake.clock, sleep=sleep)
+    pacer.wait()  # slot at t0
+    start = fake.clock()
+    pacer.wait()  # slot t0 + 0.1, woken at t0 + 0.4: too late, so it takes a fresh slot (now)
+    assert fake.clock() - start == pytest.approx(0.4)
+    # The spacing counts from when that call really went: the next one waits a full interval.
+    assert pacer.wait() == pytest.approx(0.1)
+
+
+SLOTS_SCRIPT = """
+import sys
+from pathlib import Path
+from nmbrs_provider.soap.pacing import SharedCallPacer
+pacer = SharedCallPacer(200, Path(sys.argv[1]), sleep=lambda _: None)
+print(" ".join(repr(pacer._reserve()[0]) for _ in range(150)))
+"""
+
+
+def test_processes_pacing_one_account_share_one_budget(tmp_path):
+    path = tmp_path / "pace-account"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SLOTS_SCRIPT, str(path)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(3)
+    ]
+    slots = sorted(float(s) for p in procs for s in p.communicate(timeout=60)[0].split())
+    assert len(slots) == 450
+    gaps = [b - a for a, b in itertools.pairwise(slots)]
+    assert min(gaps) >= 1 / 200 - 1e-9  # never two calls closer than the account allows
+
+
+def test_a_slot_stored_before_a_reboot_is_ignored(tmp_path):
+    path = tmp_path / "pace-account"
+    path.write_bytes(struct.pack("d", time.monotonic() + 3600 * 24))
+    pacer = SharedCallPacer(100, path, sleep=lambda _: pytest.fail("waited for a stale slot"))
+    assert pacer.wait() == 0
+    pacer.close()
+
+
+def test_one_pacer_per_account_and_rate_in_a_process(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    first = account_pacer("http://127.0.0.1:1|a@example.com", 140)
+    assert account_pacer("http://127.0.0.1:1|a@example.com", 140) is first
+    assert account_pacer("http://127.0.0.1:1|b@example.com", 140) is not first
+    assert "a@example.com" not in str(getattr(first, "path", ""))

@@ -27,8 +27,8 @@ WRITES = {
 }
 #: Calls per company that do not grow with its employees: current period, 5 company-wide
 #: reads, the hour model, 3 write-permission probes, one insert and one days batch, and the
-#: read-back of a 5-employee sample (10).
-PER_COMPANY = 22
+#: read-back of a 3-employee sample (6).
+PER_COMPANY = 18
 EMPLOYEES, COMPANIES = 90, 3
 
 
@@ -65,8 +65,8 @@ def test_first_run_and_unchanged_rerun_stay_within_the_call_budget(bench, budget
     deletes = first["HourComponent_Delete"]
     assert sum(first.values()) - deletes <= 2 * flexible + PER_COMPANY * COMPANIES
     # Per employee only the two reads without a company-wide form, and deletes of what differs.
-    assert first["HourComponentVar_Get"] <= flexible + 5 * COMPANIES
-    assert first["DaysVarWorked_Get"] <= flexible + 5 * COMPANIES
+    assert first["HourComponentVar_Get"] <= flexible + 3 * COMPANIES
+    assert first["DaysVarWorked_Get"] <= flexible + 3 * COMPANIES
     assert first["DaysFixed_Get"] == first["Schedule_Get"] == 0
     assert first["HourComponentVar_ClearCurrent"] == 0  # never a clear where nothing to clear
     # Inserts and days go in one batch per company (plus its permission probe).
