@@ -12,7 +12,7 @@ help:
 	@echo "make test     run the whole test suite"
 	@echo "make lint     ruff check and format check"
 	@echo "make sandbox  run the Nmbrs sandbox on 127.0.0.1:8080 (Ctrl-C to stop)"
-	@echo "make bench    benchmark the Nmbrs load on a quick size (BENCH_ARGS=--full: hours)"
+	@echo "make bench    benchmark the load on a quick size (BENCH_ARGS=--full: about 40 minutes)"
 
 install: $(STAMP)
 
