@@ -245,14 +245,11 @@ def run_measured(entries: int, seed: int, *, default_company: bool = False) -> d
     Runs in the child; imports and the synthesized employees are ready before the clock starts.
     Raises unless the table's raw hours (``count_period_hours.sql``) = planned + excluded.
     """
-    import pandas as pd
 
     from nmbrs_provider.core.contracts import classify_contracts
-    from nmbrs_provider.core.matching import match_employees
     from nmbrs_provider.core.periods import PayrollPeriod
     from nmbrs_provider.core.planning import check_balance, plan_company
-    from nmbrs_provider.core.routing import route_hours
-    from nmbrs_provider.sync.company import extract_company_hours
+    from nmbrs_provider.sync.company import extract_company_hours, route_and_match
     from nmbrs_provider.sync.warehouse import SyncWarehouse
 
     lay = layout(entries)
@@ -269,16 +266,14 @@ def run_measured(entries: int, seed: int, *, default_company: bool = False) -> d
         began = time.perf_counter()
         hours = extract_company_hours(warehouse, config, company_id, period)
         extracted = time.perf_counter()
-        routing = route_hours(hours, config, period=period, company_ids=[company_id])
         employees = classify_contracts(staff[company_id], company.contract_overrides)
-        match = match_employees(
-            routing.for_company(company_id), employees, company_id=company_id, hour_model=hour_model
+        matched, excluded = route_and_match(
+            hours, config, company_id, period, employees, hour_model
         )
-        excluded = pd.concat([routing.excluded_for(company_id), match.excluded], ignore_index=True)
         plan = plan_company(
             company_id,
             period,
-            match.matched,
+            matched,
             employees,
             company.owned_hour_codes,
             hour_model,
@@ -298,7 +293,7 @@ def run_measured(entries: int, seed: int, *, default_company: bool = False) -> d
         hours_planned += plan.hours_planned
         hours_excluded += plan.hours_excluded
         rounding += plan.rounding
-        del hours, routing, match, excluded, plan
+        del hours, matched, excluded, plan
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     # Every entry routes to exactly one company, so the companies' hours in must add up to
     # the table's raw total, and that to what was planned plus what was excluded.

@@ -108,13 +108,14 @@ def test_a_malformed_config_is_an_import_error_naming_file_key_and_problem(
     assert problem in message
 
 
-def test_parsing_the_dag_file_imports_neither_pandas_nor_zeep():
+def test_parsing_the_dag_file_imports_no_pandas_zeep_or_postgres_driver():
     """The DAG processor re-parses the file often: heavy libraries belong in the tasks."""
     probe = (
         "import json, runpy, sys\n"
         "names = runpy.run_path(sys.argv[1])\n"
         "print(json.dumps({'dag': 'nmbrs_payroll_sync' in names,\n"
-        "  'heavy': sorted(m for m in ('pandas', 'zeep') if m in sys.modules)}))\n"
+        "  'heavy': sorted(m for m in ('pandas', 'zeep', 'psycopg2', 'psycopg')\n"
+        "                  if m in sys.modules)}))\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "plugins")])

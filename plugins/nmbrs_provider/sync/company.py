@@ -174,7 +174,6 @@ def _plan(
 ) -> CompanyPlan:
     company = config.company(company_id)
     hours = extract_company_hours(warehouse, config, company_id, period)
-    routing = route_hours(hours, config, period=period, company_ids=[company_id])
     staff, hour_model = read_company(
         nmbrs, company_id, period, check_days_fixed=config.load.check_days_fixed
     )
@@ -182,17 +181,14 @@ def _plan(
     if hour_model is None:
         log.warning("No HourModel_GetHourCodes permission: hour codes are checked by Nmbrs")
         hour_model = set(company.owned_hour_codes)
-    match = match_employees(
-        routing.for_company(company_id), employees, company_id=company_id, hour_model=hour_model
-    )
-    excluded = pd.concat([routing.excluded_for(company_id), match.excluded], ignore_index=True)
+    matched, excluded = route_and_match(hours, config, company_id, period, employees, hour_model)
     warehouse.record_excluded(run.run_id, excluded)
     flexible = employees.loc[employees["contract"].eq("flexible"), "employee_id"]
     holdings = read_holdings(nmbrs, flexible, period)
     return plan_company(
         company_id,
         period,
-        match.matched,
+        matched,
         employees,
         company.owned_hour_codes,
         hour_model,
@@ -201,6 +197,24 @@ def _plan(
         comment=company.render_comment(period),
         excluded=excluded,
     )
+
+
+def route_and_match(
+    hours: pd.DataFrame,
+    config: SyncConfig,
+    company_id: int,
+    period: PayrollPeriod,
+    employees: pd.DataFrame,
+    hour_model: set[int],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The company's extracted hours routed and matched to its classified employees:
+    (matched rows, excluded rows with their reasons)."""
+    routing = route_hours(hours, config, period=period, company_ids=[company_id])
+    match = match_employees(
+        routing.for_company(company_id), employees, company_id=company_id, hour_model=hour_model
+    )
+    excluded = pd.concat([routing.excluded_for(company_id), match.excluded], ignore_index=True)
+    return match.matched, excluded
 
 
 def plan_lines(plan: CompanyPlan) -> list[dict[str, Any]]:
