@@ -9,9 +9,10 @@ config's ``load`` settings for the project. ``python -m bench`` starts it.
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
+
+from bench.memory import peak_rss_kib
 
 CONN_ID = "bench_nmbrs"
 
@@ -33,7 +34,7 @@ def main(argv: list[str]) -> int:
     else:
         handled = run_project(CONN_ID, bench, period, load)
     wall = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    peak_kib = peak_rss_kib()
     print(json.dumps({"mode": mode, "wall_s": wall, "peak_rss_kib": peak_kib,
                       "employees": handled}))  # fmt: skip
     return 0

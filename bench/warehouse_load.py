@@ -16,7 +16,6 @@ import argparse
 import io
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -25,6 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from bench.memory import peak_rss_kib
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -294,7 +295,7 @@ def run_measured(entries: int, seed: int, *, default_company: bool = False) -> d
         hours_excluded += plan.hours_excluded
         rounding += plan.rounding
         del hours, matched, excluded, plan
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    peak_kib = peak_rss_kib()
     # Every entry routes to exactly one company, so the companies' hours in must add up to
     # the table's raw total, and that to what was planned plus what was excluded.
     raw_hours, raw_entries = warehouse.count_hours(None, period)  # independent of the SQL
