@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
-from collections import deque
 
 
 class Throttle:
@@ -12,7 +12,7 @@ class Throttle:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._arrivals: dict[str, deque[float]] = {}
+        self._arrivals: dict[str, list[float]] = {}  # per account, sorted
 
     def over_limit(
         self, account: str, limit: int, window: float, arrived: float | None = None
@@ -21,14 +21,11 @@ class Throttle:
         calls already arrived within the window before it."""
         now = time.monotonic() if arrived is None else arrived
         with self._lock:
-            arrivals = self._arrivals.setdefault(account, deque())
-            while arrivals and arrivals[0] <= now - window:
-                arrivals.popleft()
+            arrivals = self._arrivals.setdefault(account, [])
+            del arrivals[: bisect.bisect_right(arrivals, now - window)]
             # Calls are counted in arrival order; one handled late still counts when it came.
-            over = sum(1 for t in arrivals if t <= now) >= limit
-            arrivals.append(now)
-            if len(arrivals) > 1 and arrivals[-2] > now:
-                arrivals = self._arrivals[account] = deque(sorted(arrivals))
+            over = bisect.bisect_right(arrivals, now) >= limit
+            bisect.insort(arrivals, now)
         return over
 
     def reset(self) -> None:
