@@ -63,9 +63,6 @@ class NmbrsHook(BaseHook):
     :param nmbrs_conn_id: the Airflow connection to use.
     :param wsdl_locations: per service, a WSDL to load instead of the server's own (calls still
         go to the connection's base URL).
-    :param rate_share: the share of the account's ``calls_per_second`` this hook may use; the
-        budget is already shared by all processes on one machine, so this is for Airflow
-        workers on several machines using one API user (give each ``1 / machines``).
     """
 
     conn_name_attr = "nmbrs_conn_id"
@@ -78,15 +75,11 @@ class NmbrsHook(BaseHook):
         nmbrs_conn_id: str = default_conn_name,
         *,
         wsdl_locations: Mapping[str, str] | None = None,
-        rate_share: float = 1.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not 0 < rate_share <= 1:
-            raise ValueError(f"rate_share must be in (0, 1], got {rate_share!r}")
         self.nmbrs_conn_id = nmbrs_conn_id
         self.wsdl_locations = dict(wsdl_locations or {})
-        self.rate_share = rate_share
 
     # -- connection ---------------------------------------------------------------------------
 
@@ -108,11 +101,7 @@ class NmbrsHook(BaseHook):
         """The SOAP client, built once per hook."""
         from nmbrs_provider.soap.client import NmbrsSoapClient
 
-        return NmbrsSoapClient(
-            self.settings,
-            wsdl_locations=self.wsdl_locations,
-            calls_per_second=self.settings.calls_per_second * self.rate_share,
-        )
+        return NmbrsSoapClient(self.settings, wsdl_locations=self.wsdl_locations)
 
     def get_conn(self) -> NmbrsSoapClient:
         """Return the SOAP client (Airflow's hook convention)."""

@@ -125,9 +125,9 @@ class NmbrsSoapClient:
 
     ``wsdl_locations`` maps a service name to another WSDL (a file path or URL) to load instead
     of the one the server publishes; calls still go to ``settings.base_url``. Every call waits
-    for its slot under ``calls_per_second`` (default: the connection's budget), a budget shared
-    by every client of the same account on this machine; up to ``settings.max_concurrency``
-    threads may share one client.
+    for its slot under the connection's ``calls_per_second``, a budget shared by every client
+    of the same account on this machine; up to ``settings.max_concurrency`` threads may share
+    one client.
     """
 
     def __init__(
@@ -137,13 +137,11 @@ class NmbrsSoapClient:
         wsdl_locations: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        calls_per_second: float | None = None,
     ) -> None:
         self.settings = settings
         # One budget per account on this machine, shared by its threads and processes.
         self.pacer = account_pacer(
-            f"{settings.base_url}|{settings.username}",
-            calls_per_second or settings.calls_per_second,
+            f"{settings.base_url}|{settings.username}", settings.calls_per_second
         )
         self.retry = retry or RetryPolicy()
         self._wsdl_locations = dict(wsdl_locations or {})
