@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from nmbrs_sandbox import faults, soap
+from nmbrs_sandbox.arrival import monotonic_at
 from nmbrs_sandbox.calls import CallLog
 from nmbrs_sandbox.chaos import Chaos, Knobs
 from nmbrs_sandbox.faults import ClientFault, NmbrsFault
@@ -72,11 +73,22 @@ class Gateway:
         self.held = threading.Event()  # a call injected with "hold" has arrived
         self.release = threading.Event()  # ends every held call (without applying it)
 
-    def handle(self, service: Service, data: bytes, soap_action: str | None) -> Reply:
-        """Answer one POST to ``service``'s endpoint."""
-        started = time.monotonic()
+    def handle(
+        self,
+        service: Service,
+        data: bytes,
+        soap_action: str | None,
+        arrived_at: float | None = None,
+    ) -> Reply:
+        """Answer one POST to ``service``'s endpoint that arrived at ``arrived_at`` (wall-clock
+        seconds; default now). The throttle, the log's time and the duration count from then."""
+        if arrived_at is None:
+            arrived_at = time.time()
+        started = monotonic_at(arrived_at)
         record: dict[str, Any] = {
-            "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(arrived_at, timezone.utc).isoformat(
+                timespec="milliseconds"
+            ),
             "service": service.name,
             "operation": None,
             "username": None,

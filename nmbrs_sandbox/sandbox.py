@@ -173,9 +173,15 @@ class Sandbox:
         """End held calls: their connections close without an answer, nothing is applied."""
         self._gateway.release.set()
 
-    def handle_soap(self, service: Service, data: bytes, soap_action: str | None) -> Reply:
-        """Serve one SOAP POST (used by the HTTP layer)."""
-        return self._gateway.handle(service, data, soap_action)
+    def handle_soap(
+        self,
+        service: Service,
+        data: bytes,
+        soap_action: str | None,
+        arrived_at: float | None = None,
+    ) -> Reply:
+        """Serve one SOAP POST that arrived at ``arrived_at`` (used by the HTTP layer)."""
+        return self._gateway.handle(service, data, soap_action, arrived_at)
 
 
 def _scenario(value: Scenario | Mapping[str, Any] | str | Path | None) -> Scenario:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import socket
@@ -12,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
+from nmbrs_sandbox.arrival import StampedSocketReader
 from nmbrs_sandbox.contract import SERVICES
 from nmbrs_sandbox.gateway import Reply
 from nmbrs_sandbox.schema import Service
@@ -26,7 +28,9 @@ IDLE_TIMEOUT_S = 120
 class App(Protocol):
     """What the HTTP layer needs from a sandbox."""
 
-    def handle_soap(self, service: Service, data: bytes, soap_action: str | None) -> Reply: ...
+    def handle_soap(
+        self, service: Service, data: bytes, soap_action: str | None, arrived_at: float | None
+    ) -> Reply: ...
     def state(self) -> dict[str, Any]: ...
     def calls(self) -> list[dict[str, Any]]: ...
     def knobs(self) -> dict[str, Any]: ...
@@ -80,6 +84,13 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         # Headers and body go out in two writes; without this Nagle adds ~40 ms per call.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.rfile.close()
+        self._reader = StampedSocketReader(self.connection)
+        self.rfile = io.BufferedReader(self._reader)
+
+    def handle_one_request(self) -> None:
+        self._reader.mark()
+        super().handle_one_request()
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
@@ -110,7 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if path in ENDPOINTS:
             reply = self.server.app.handle_soap(
-                ENDPOINTS[path], data, self.headers.get("SOAPAction")
+                ENDPOINTS[path], data, self.headers.get("SOAPAction"), self._reader.arrival()
             )
             self._reply(reply)
         elif path in ("/_sandbox/knobs", "/_sandbox/reset", "/_sandbox/inject"):
