@@ -42,7 +42,7 @@ class StampedSocketReader(io.RawIOBase):
         self._sock = sock
         self._latest = time.time()
         self._first_since_mark: float | None = None
-        self.kernel_stamps = _enable_timestamps(sock)
+        self.kernel_stamps = enable_kernel_stamps(sock)
 
     def mark(self) -> None:
         """A new request starts here."""
@@ -77,7 +77,13 @@ class StampedSocketReader(io.RawIOBase):
         super().close()
 
 
-def _enable_timestamps(sock: socket.socket) -> bool:
+def enable_kernel_stamps(sock: socket.socket) -> bool:
+    """Ask the kernel to stamp what ``sock`` receives; true when it will.
+
+    Set it on a listening socket at start: accepted connections inherit it, and the kernel,
+    which switches receive timestamps on lazily, has them on before the first request arrives
+    (a connection enabling them only as it opens could miss its first segments' stamps).
+    """
     if _SO_TIMESTAMPNS is None or not _ANCILLARY_SPACE or not hasattr(sock, "recvmsg_into"):
         return False
     try:

@@ -172,6 +172,29 @@ SALARY_V2 = Complex(
         field("CreationDate", DATETIME),
     ),
 )
+SALARY_TYPE = Enum(
+    "SalaryType",
+    (
+        "None",
+        "Bruto_Salaris_Fulltime",
+        "Bruto_Salaris_Partime",
+        "Bruto_Uurloon",
+        "Netto_Salaris_Partime_incl_looncomp",
+        "Netto_Salaris_Partime_excl_looncomp",
+        "Netto_Uurloon_excl_looncomp",
+        "Werkgerverslasten",
+        "Netto_Uurloon_incl_looncomp",
+    ),
+)
+SALARY = Complex(
+    "Salary",
+    (
+        field("Value", DECIMAL),
+        field("Type", SALARY_TYPE),
+        field("SalaryTable", SALARY_TABLE_EMPLOYEE),
+        field("StartDate", DATETIME),
+    ),
+)
 EMPLOYEE_SALARY_ITEM = Complex(
     "EmployeeSalaryItem",
     (field("EmployeeId", INT), field("EmployeeSalaries", array_of(SALARY_V2))),
@@ -258,6 +281,10 @@ EMPLOYEE_SERVICE = Service(
             _ints("CompanyID"),
             array_of(EMPLOYEE_SALARY_ITEM),
         ),
+        operation(
+            "Salary_GetCurrent", "The salary in force in the current period.", _EMPLOYEE, SALARY
+        ),
+        operation("Salary_Get", "The salary in force in a period.", _EMPLOYEE_PERIOD, SALARY),
         operation(
             "Employment_GetAll_AllEmployeesByCompany",
             "Employment history (start and end dates) of every employee of the company.",

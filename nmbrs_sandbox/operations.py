@@ -12,7 +12,7 @@ from typing import Any
 from nmbrs_sandbox import faults, periods
 from nmbrs_sandbox.contract import SCHEDULE_HOURS
 from nmbrs_sandbox.faults import NmbrsFault
-from nmbrs_sandbox.scenario import Account, Company, Employee, Schedule
+from nmbrs_sandbox.scenario import SALARY_TYPES, Account, Company, Employee, Schedule
 from nmbrs_sandbox.state import Period, World
 
 Args = dict[str, Any]
@@ -195,6 +195,30 @@ def _salaries(world: World, account: Account, args: Args) -> list[dict[str, Any]
         }
         for employee in company.employees
     ]
+
+
+def _salary_in(world: World, employee: Employee, period: Period) -> dict[str, Any] | None:
+    """The salary in force at the end of ``period`` (the latest one started by then)."""
+    _, last_day = periods.bounds(world.company_of(employee.id).period_type, *period)
+    started = [s for s in employee.salaries if s.start_date <= last_day]
+    if not started:
+        return None
+    salary = max(started, key=lambda s: s.start_date)
+    return {
+        "Value": salary.value,
+        "Type": SALARY_TYPES[salary.type],
+        "StartDate": salary.start_date,
+    }
+
+
+@_handles(EMPLOYEE, "Salary_GetCurrent")
+def _salary_current(world: World, account: Account, args: Args) -> dict[str, Any] | None:
+    return _salary_in(world, *_current(world, account, args))
+
+
+@_handles(EMPLOYEE, "Salary_Get")
+def _salary_get(world: World, account: Account, args: Args) -> dict[str, Any] | None:
+    return _salary_in(world, *_employee_period(world, account, args))
 
 
 def _schedule(schedule: Schedule) -> dict[str, Any]:

@@ -17,23 +17,13 @@ from typing import Any, cast
 import yaml
 
 from nmbrs_sandbox import periods
-from nmbrs_sandbox.contract import SERVICES
+from nmbrs_sandbox.contract import SALARY_TYPE, SERVICES
 from nmbrs_sandbox.periods import PERIOD_TYPES, PeriodType
 
 DEMO_PATH = Path(__file__).resolve().parent / "scenarios" / "demo.yaml"
 
 # Position in the list is the int Nmbrs sends as Salary_V2.Type.
-SALARY_TYPES = (
-    "None",
-    "Bruto_Salaris_Fulltime",
-    "Bruto_Salaris_Partime",
-    "Bruto_Uurloon",
-    "Netto_Salaris_Partime_incl_looncomp",
-    "Netto_Salaris_Partime_excl_looncomp",
-    "Netto_Uurloon_excl_looncomp",
-    "Werkgerverslasten",
-    "Netto_Uurloon_incl_looncomp",
-)
+SALARY_TYPES = SALARY_TYPE.values
 LOONAANGIFTE_BY_PERIOD_TYPE = {"M": "Month", "4W": "Week4", "W": "Month"}
 ALL_OPERATIONS = frozenset(
     f"{service.name}.{op.name}" for service in SERVICES.values() for op in service.operations

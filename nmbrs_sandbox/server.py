@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from nmbrs_sandbox.arrival import StampedSocketReader
+from nmbrs_sandbox.arrival import StampedSocketReader, enable_kernel_stamps
 from nmbrs_sandbox.contract import SERVICES
 from nmbrs_sandbox.gateway import Reply
 from nmbrs_sandbox.schema import Service
@@ -52,6 +52,10 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        super().server_bind()
+        enable_kernel_stamps(self.socket)  # before any request: see arrival.py
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._open_lock:

@@ -171,6 +171,13 @@ PERMISSIONS: tuple[Permission, ...] = (
     ),
     Permission(
         "EmployeeService",
+        "Salary_Get",
+        "salaries per employee when the company-wide salary read is not allowed",
+        required=False,
+        probe_args=_EMPLOYEE_PERIOD,
+    ),
+    Permission(
+        "EmployeeService",
         "Employment_GetAll_AllEmployeesByCompany",
         "excluding hours outside an employment",
         required=False,

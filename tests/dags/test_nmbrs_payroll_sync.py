@@ -391,19 +391,25 @@ def test_an_unknown_company_fails_at_once_without_retries(unknown_company):
 
 
 def test_a_missing_permission_is_named_and_nothing_is_written(
-    nmbrs_sandbox, warehouse_db, airflow_env, tmp_path
+    nmbrs_sandbox_factory, warehouse_db, airflow_env, tmp_path
 ):
-    world = _world(nmbrs_sandbox, warehouse_db, airflow_env, tmp_path)
-    world.connect_nmbrs(LIMITED_USER)  # lacks DaysVar_Set_Batch and the company salary read
+    scenario = yaml.safe_load(DEMO_PATH.read_text("utf-8"))
+    (limited,) = [a for a in scenario["accounts"] if a["username"] == LIMITED_USER[0]]
+    # Neither salary read (the company-wide one nor its per-employee fallback), nor days.
+    limited["permissions"]["all_except"].append("EmployeeService.Salary_Get")
+    sandbox = nmbrs_sandbox_factory(Scenario.from_dict(scenario))
+    world = SyncWorld(sandbox, warehouse_db, airflow_env, tmp_path)
+    world.connect_nmbrs(LIMITED_USER)
 
     run = world.run()
 
     assert run.process.returncode == 1, run.describe()
     operation = "EmployeeService.Salary_GetAll_AllEmployeesByCompany"
     for company_id in (HORECA, EVENTS):
-        assert f"Company {company_id}: API user 'limited@example.com' may not call {operation}" in (
-            run.output
-        )
+        assert (
+            f"Company {company_id}: API user 'limited@example.com' may call neither {operation} "
+            "nor EmployeeService.Salary_Get"
+        ) in run.output
     assert "python -m nmbrs_provider check" in run.output  # how to list every missing one
     runs = world.company_runs(run)
     for company_id in (HORECA, EVENTS):

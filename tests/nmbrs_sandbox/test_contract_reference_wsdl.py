@@ -185,6 +185,8 @@ CALLS: dict[str, dict[str, Any]] = {
     "PersonalInfo_GetAll_AllEmployeesByCompany": {"CompanyID": 54614},
     "Salary_GetAll_AllEmployeesByCompany": {"CompanyID": 54613},
     "Schedule_GetAll_AllEmployeesByCompany": {"CompanyID": 54614},
+    "Salary_GetCurrent": {"EmployeeId": 500003},
+    "Salary_Get": {"EmployeeId": 600002, "Period": 11, "Year": 2026},
     "Employment_GetAll_AllEmployeesByCompany": {"CompanyID": 54614},
     "Schedule_GetCurrent": {"EmployeeId": 500003},
     "Schedule_Get": {"EmployeeId": 600002, "Period": 10, "Year": 2026},

@@ -9,12 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from nmbrs_sandbox.arrival import StampedSocketReader
+from nmbrs_sandbox.arrival import StampedSocketReader, enable_kernel_stamps
 
 
 @pytest.fixture
 def connection() -> Iterator[tuple[socket.socket, socket.socket]]:
     with socket.create_server(("127.0.0.1", 0)) as server:
+        enable_kernel_stamps(server)  # as the sandbox's server does; connections inherit it
         client = socket.create_connection(server.getsockname())
         accepted, _ = server.accept()
         with client, accepted:

@@ -109,6 +109,25 @@ def test_salaries(api: Api) -> None:
     assert finn["EmployeeSalaries"]["Salary_V2"][0]["Type"] == BRUTO_SALARIS_PARTIME
 
 
+def test_salary_get_picks_the_salary_in_force_and_names_its_type(nmbrs_sandbox_factory) -> None:
+    data = demo_data()
+    data["companies"][0]["employees"][0]["salaries"] = [
+        {"value": 14.5, "type": "Bruto_Uurloon", "start_date": "2024-01-01"},
+        {"value": 2900, "type": "Bruto_Salaris_Fulltime", "start_date": "2026-11-16"},
+    ]
+    api = Api(nmbrs_sandbox_factory(data).url)
+
+    def salary(period: int, year: int = 2026) -> dict | None:
+        return api.employee("Salary_Get", EmployeeId=500001, Period=period, Year=year)
+
+    october, november = salary(10), salary(11)
+    assert (october["Type"], october["Value"]) == ("Bruto_Uurloon", Decimal("14.5"))
+    assert (november["Type"], november["Value"]) == ("Bruto_Salaris_Fulltime", 2900)
+    assert salary(12, 2023) is None
+    current = api.employee("Salary_GetCurrent", EmployeeId=500003)
+    assert (current["Type"], current["Value"]) == ("Bruto_Salaris_Fulltime", 3200)
+
+
 def _week(schedule: dict) -> list[float]:
     days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
     return [float(schedule[f"Hours{d}{w}"]) for w in ("", "2") for d in days]

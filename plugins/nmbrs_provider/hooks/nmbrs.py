@@ -253,6 +253,24 @@ class NmbrsHook(BaseHook):
             result[employee_id] = sorted(history, key=lambda s: s.start_date or dt.date.min)
         return result
 
+    def get_salary(self, employee_id: int, period: PayrollPeriod) -> Salary | None:
+        """The employee's salary valid in ``period`` (None when Nmbrs has none)."""
+        row = self._call(
+            "EmployeeService",
+            "Salary_Get",
+            EmployeeId=int(employee_id),
+            Period=period.number,
+            Year=period.year,
+        )
+        if not row:
+            return None
+        return Salary(
+            employee_id=int(employee_id),
+            value=Decimal(str(row.get("Value") or 0)),
+            type=_salary_type(row.get("Type")),
+            start_date=_as_date(row.get("StartDate")),
+        )
+
     def get_schedules(self, company_id: int) -> dict[int, list[Schedule]]:
         """Schedule history of every employee of a company (one call), oldest first."""
         rows = self._call(

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+SALARIES_OF_COMPANY = "Salary_GetAll_AllEmployeesByCompany"
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,9 @@ def read_employees(
 
     The company-wide reads (employees, personal info, employments, salaries, schedules) go out
     side by side. Without permission for the company-wide schedule read, schedules are read per
-    employee; without the personal info read, numbers and names come from the employee list.
+    employee; without the company-wide salary read, salaries are read per employee with a zero
+    schedule (the only ones whose salary type decides anything); without the personal info
+    read, numbers and names come from the employee list.
     Fixed days have no company-wide read: with ``check_days_fixed`` they are read per
     zero-schedule employee (one call each), else left unknown.
     """
@@ -47,7 +50,7 @@ def read_employees(
         "employees": lambda: hook.list_employees(company_id),
         "infos": lambda: _permitted(lambda: hook.get_personal_info(company_id)),
         "employments": lambda: hook.get_employments(company_id),
-        "salaries": lambda: hook.get_salaries(company_id),
+        "salaries": lambda: _permitted(lambda: hook.get_salaries(company_id)),
         "schedules": lambda: _permitted(lambda: hook.get_schedules(company_id)),
     }
     results = hook.map_concurrently(lambda read: read(), reads.values())
@@ -61,6 +64,10 @@ def read_employees(
         log.info("No company-wide schedule read allowed; reading schedules per employee")
         read = hook.map_concurrently(lambda e: hook.get_schedule(e.id, period), employees)
         schedules = {e.id: [s] if s else [] for e, s in zip(employees, read, strict=True)}
+    if salaries is None:
+        log.info("No company-wide salary read allowed; reading salaries of zero schedules")
+        zero = [e.id for e in employees if _schedule_hours(schedules.get(e.id, []), period) == 0]
+        salaries = _salaries_per_employee(hook, zero, period)
     rows = []
     for employee in employees:
         info = infos.get(employee.id)
@@ -132,6 +139,27 @@ def read_holdings(
     components = {e: found[2 * i] for i, e in enumerate(ids)}
     days = {e: found[2 * i + 1] for i, e in enumerate(ids)}
     return NmbrsHoldings(components_frame(components), days)
+
+
+def _salaries_per_employee(
+    hook: NmbrsHook, employee_ids: Sequence[int], period: PayrollPeriod
+) -> dict[int, list[Salary]]:
+    """``Salary_Get`` per employee, for an API user without the company-wide salary read."""
+    try:
+        read = hook.map_concurrently(lambda e: hook.get_salary(e, period), employee_ids)
+    except NmbrsPermissionError as exc:
+        raise NmbrsPermissionError(
+            f"API user {hook.settings.username!r} may call neither "
+            f"EmployeeService.{SALARIES_OF_COMPANY} nor "
+            f"EmployeeService.Salary_Get (fault 1002): the sync needs one of them to confirm "
+            f"that a zero-schedule employee is paid by the hour. In Nmbrs, tick EmployeeService > "
+            f"{SALARIES_OF_COMPANY} in the API user's template (one call per company), or run "
+            "`python -m nmbrs_provider check` to list every missing permission.",
+            code=exc.code,
+            service="EmployeeService",
+            operation=SALARIES_OF_COMPANY,
+        ) from exc
+    return {e: [s] if s else [] for e, s in zip(employee_ids, read, strict=True)}
 
 
 def _permitted(read: Callable[[], T]) -> T | None:

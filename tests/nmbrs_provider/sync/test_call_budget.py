@@ -16,7 +16,11 @@ from bench.__main__ import state_ok
 from bench.scenario import DOMAIN, PERIOD, TOKEN, USERNAME, generate
 from bench.sync_load import run_project
 from nmbrs_provider.core.config import LoadConfig
+from nmbrs_provider.core.contracts import classify_contracts
 from nmbrs_provider.core.periods import PayrollPeriod
+from nmbrs_provider.exceptions import NmbrsPermissionError
+from nmbrs_provider.hooks.nmbrs import NmbrsHook
+from nmbrs_provider.sync.nmbrs_state import read_employees
 
 NOVEMBER = PayrollPeriod.parse(PERIOD)
 WRITES = {
@@ -34,6 +38,14 @@ EMPLOYEES, COMPANIES = 90, 3
 
 def calls_between(sandbox, start: int) -> Counter:
     return Counter(c["operation"] for c in sandbox.calls()[start:])
+
+
+def _without(bench, *operations: str) -> dict:
+    scenario = copy.deepcopy(bench.scenario)
+    scenario["accounts"][0]["permissions"] = {
+        "all_except": [f"EmployeeService.{operation}" for operation in operations]
+    }
+    return scenario
 
 
 @pytest.fixture
@@ -87,13 +99,11 @@ def test_first_run_and_unchanged_rerun_stay_within_the_call_budget(bench, budget
 def test_without_company_wide_schedules_and_personal_info_it_reads_per_employee(
     bench, nmbrs_sandbox_factory, nmbrs_connection
 ):
-    scenario = copy.deepcopy(bench.scenario)
-    scenario["accounts"][0]["permissions"] = {
-        "all_except": [
-            "EmployeeService.Schedule_GetAll_AllEmployeesByCompany",
-            "EmployeeService.PersonalInfo_GetAll_AllEmployeesByCompany",
-        ]
-    }
+    scenario = _without(
+        bench,
+        "Schedule_GetAll_AllEmployeesByCompany",
+        "PersonalInfo_GetAll_AllEmployeesByCompany",
+    )
     sandbox = nmbrs_sandbox_factory(scenario, throttle_limit=0)
     conn_id = nmbrs_connection("nmbrs_no_getall", sandbox.url, USERNAME, TOKEN, DOMAIN)
 
@@ -114,3 +124,58 @@ def test_fixed_days_are_read_only_when_the_config_asks(
 
     assert calls_between(sandbox, 0)["DaysFixed_Get"] == len(bench.desired)
     assert state_ok(sandbox, bench)
+
+
+def test_without_the_company_wide_salary_read_zero_schedules_are_read_per_employee(
+    bench, nmbrs_sandbox_factory, nmbrs_connection
+):
+    scenario = _without(bench, "Salary_GetAll_AllEmployeesByCompany")
+    sandbox = nmbrs_sandbox_factory(scenario, throttle_limit=0)
+    conn_id = nmbrs_connection("nmbrs_no_salaries", sandbox.url, USERNAME, TOKEN, DOMAIN)
+
+    run_project(conn_id, bench, NOVEMBER, LoadConfig(parallel_companies=1))
+
+    calls = calls_between(sandbox, 0)
+    zero_schedules = len(bench.desired)  # the generator's zero schedules are its flexible ones
+    assert calls["Salary_Get"] == zero_schedules  # fixed schedules need no salary read
+    assert state_ok(sandbox, bench)
+
+
+def test_the_per_employee_salary_still_keeps_a_salaried_zero_schedule_out(
+    bench, nmbrs_sandbox_factory, nmbrs_connection
+):
+    # A zero-schedule employee on a monthly salary: only the salary tells he is not paid by
+    # the hour, and sending his hours would pay him twice.
+    scenario = _without(bench, "Salary_GetAll_AllEmployeesByCompany")
+    company = scenario["companies"][0]
+    salaried = next(e for e in company["employees"] if e["id"] in bench.desired)
+    salaried["salaries"] = [
+        {"value": 3100, "type": "Bruto_Salaris_Fulltime", "start_date": "2024-01-01"}
+    ]
+    sandbox = nmbrs_sandbox_factory(scenario, throttle_limit=0)
+    conn_id = nmbrs_connection("nmbrs_salaried", sandbox.url, USERNAME, TOKEN, DOMAIN)
+
+    employees = classify_contracts(read_employees(NmbrsHook(conn_id), company["id"], NOVEMBER))
+
+    row = employees.set_index("employee_id").loc[salaried["id"]]
+    assert row["contract"] == "disputed"
+    assert "Bruto_Salaris_Fulltime" in row["contract_reason"]
+    flexible = set(employees.loc[employees["contract"].eq("flexible"), "employee_id"])
+    assert flexible == set(bench.flexible[company["id"]]) - {salaried["id"]}
+
+
+def test_without_any_salary_read_the_company_fails_naming_both_operations(
+    bench, nmbrs_sandbox_factory, nmbrs_connection
+):
+    scenario = _without(bench, "Salary_GetAll_AllEmployeesByCompany", "Salary_Get")
+    sandbox = nmbrs_sandbox_factory(scenario, throttle_limit=0)
+    conn_id = nmbrs_connection("nmbrs_no_salary", sandbox.url, USERNAME, TOKEN, DOMAIN)
+
+    with pytest.raises(NmbrsPermissionError) as raised:
+        run_project(conn_id, bench, NOVEMBER, LoadConfig(parallel_companies=1))
+
+    message = str(raised.value)
+    assert f"API user {USERNAME!r} may call neither" in message
+    assert "Salary_GetAll_AllEmployeesByCompany" in message and "Salary_Get " in message
+    assert TOKEN not in message
+    assert not WRITES & set(calls_between(sandbox, 0))
