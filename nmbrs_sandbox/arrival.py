@@ -34,7 +34,8 @@ class StampedSocketReader(io.RawIOBase):
 
     Wrap it in an :class:`io.BufferedReader` as the request's ``rfile``; call :meth:`mark` before
     reading a request and :meth:`arrival` once its first line is read. Stamps are wall-clock
-    seconds, from the kernel where available and from the clock at the read otherwise.
+    seconds, from the kernel where available and from the clock at the read otherwise. Closing
+    it leaves the socket open: the server closes that.
     """
 
     def __init__(self, sock: socket.socket) -> None:
@@ -71,10 +72,6 @@ class StampedSocketReader(io.RawIOBase):
             if self._first_since_mark is None:
                 self._first_since_mark = stamp
         return count
-
-    def close(self) -> None:
-        """Leave the socket to its owner (the server closes it)."""
-        super().close()
 
 
 def enable_kernel_stamps(sock: socket.socket) -> bool:
