@@ -242,13 +242,7 @@ class NmbrsHook(BaseHook):
         for item in rows or []:
             employee_id = int(item["EmployeeId"])
             history = [
-                Salary(
-                    employee_id=employee_id,
-                    value=Decimal(str(r.get("Value") or 0)),
-                    type=_salary_type(r.get("Type")),
-                    start_date=_as_date(r.get("StartDate")),
-                )
-                for r in _nested(item.get("EmployeeSalaries"), "Salary_V2")
+                _salary(employee_id, r) for r in _nested(item.get("EmployeeSalaries"), "Salary_V2")
             ]
             result[employee_id] = sorted(history, key=lambda s: s.start_date or dt.date.min)
         return result
@@ -262,14 +256,7 @@ class NmbrsHook(BaseHook):
             Period=period.number,
             Year=period.year,
         )
-        if not row:
-            return None
-        return Salary(
-            employee_id=int(employee_id),
-            value=Decimal(str(row.get("Value") or 0)),
-            type=_salary_type(row.get("Type")),
-            start_date=_as_date(row.get("StartDate")),
-        )
+        return _salary(int(employee_id), row) if row else None
 
     def get_schedules(self, company_id: int) -> dict[int, list[Schedule]]:
         """Schedule history of every employee of a company (one call), oldest first."""
@@ -543,6 +530,16 @@ def _schedule(employee_id: int, row: Mapping[str, Any]) -> Schedule:
         employee_id=employee_id,
         hours=tuple(Decimal(str(row.get(day) or 0)) for day in _SCHEDULE_DAYS),
         parttime_percentage=Decimal(str(row.get("ParttimePercentage") or 0)),
+        start_date=_as_date(row.get("StartDate")),
+    )
+
+
+def _salary(employee_id: int, row: Mapping[str, Any]) -> Salary:
+    """A ``Salary_V2`` (type as an int) or a ``Salary`` (type as its enum name)."""
+    return Salary(
+        employee_id=employee_id,
+        value=Decimal(str(row.get("Value") or 0)),
+        type=_salary_type(row.get("Type")),
         start_date=_as_date(row.get("StartDate")),
     )
 
