@@ -39,13 +39,16 @@ class SyncWarehouse:
         self.postgres_conn_id = postgres_conn_id
         self.sql_dir = Path(sql_dir)
         self.hook = PostgresHook(postgres_conn_id=postgres_conn_id)
+        self._sql_texts: dict[str, str] = {}
 
     def sql(self, name: str) -> str:
-        """The text of ``include/sql/<name>``."""
-        path = self.sql_dir / name
-        if not path.is_file():
-            raise FileNotFoundError(f"SQL file {path} is missing (set NMBRS_SQL_DIR?)")
-        return path.read_text(encoding="utf-8")
+        """The text of ``include/sql/<name>``, read once per instance (one task)."""
+        if name not in self._sql_texts:
+            path = self.sql_dir / name
+            if not path.is_file():
+                raise FileNotFoundError(f"SQL file {path} is missing (set NMBRS_SQL_DIR?)")
+            self._sql_texts[name] = path.read_text(encoding="utf-8")
+        return self._sql_texts[name]
 
     @contextmanager
     def _cursor(self) -> Iterator[Any]:
