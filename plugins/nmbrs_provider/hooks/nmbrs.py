@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 DEFAULT_INSERT_CHUNK = 500
 T = TypeVar("T")
 R = TypeVar("R")
+H = TypeVar("H", Salary, Schedule)  # a dated history entry
 _SCHEDULE_DAYS = (
     "HoursMonday", "HoursTuesday", "HoursWednesday", "HoursThursday", "HoursFriday",
     "HoursSaturday", "HoursSunday", "HoursMonday2", "HoursTuesday2", "HoursWednesday2",
@@ -114,6 +115,33 @@ class NmbrsHook(BaseHook):
         under the account's budget.
         """
         return run_concurrently(fn, items, self.settings.max_concurrency)
+
+    def _employee_read(self, operation: str, employee_id: int, period: PayrollPeriod) -> Any:
+        """An ``EmployeeService`` read of one employee in one period."""
+        return self._call(
+            "EmployeeService",
+            operation,
+            EmployeeId=int(employee_id),
+            Period=period.number,
+            Year=period.year,
+        )
+
+    def _histories(
+        self,
+        operation: str,
+        company_id: int,
+        items_key: str,
+        item_type: str,
+        parse: Callable[[int, Mapping[str, Any]], H],
+    ) -> dict[int, list[H]]:
+        """A company-wide ``EmployeeService`` history read, per employee and oldest first."""
+        rows = self._call("EmployeeService", operation, CompanyID=int(company_id))
+        result: dict[int, list[H]] = {}
+        for item in rows or []:
+            employee_id = int(item["EmployeeId"])
+            history = [parse(employee_id, r) for r in _nested(item.get(items_key), item_type)]
+            result[employee_id] = sorted(history, key=lambda h: h.start_date or dt.date.min)
+        return result
 
     def _call(self, service: str, operation: str, **kwargs: Any) -> Any:
         from zeep.helpers import serialize_object
@@ -235,90 +263,42 @@ class NmbrsHook(BaseHook):
 
     def get_salaries(self, company_id: int) -> dict[int, list[Salary]]:
         """Salary history of every employee of a company, oldest first."""
-        rows = self._call(
-            "EmployeeService", "Salary_GetAll_AllEmployeesByCompany", CompanyID=int(company_id)
-        )
-        result: dict[int, list[Salary]] = {}
-        for item in rows or []:
-            employee_id = int(item["EmployeeId"])
-            history = [
-                _salary(employee_id, r) for r in _nested(item.get("EmployeeSalaries"), "Salary_V2")
-            ]
-            result[employee_id] = sorted(history, key=lambda s: s.start_date or dt.date.min)
-        return result
+        return self._histories(
+            "Salary_GetAll_AllEmployeesByCompany", company_id, "EmployeeSalaries", "Salary_V2",
+            _salary,
+        )  # fmt: skip
 
     def get_salary(self, employee_id: int, period: PayrollPeriod) -> Salary | None:
         """The employee's salary valid in ``period`` (None when Nmbrs has none)."""
-        row = self._call(
-            "EmployeeService",
-            "Salary_Get",
-            EmployeeId=int(employee_id),
-            Period=period.number,
-            Year=period.year,
-        )
+        row = self._employee_read("Salary_Get", employee_id, period)
         return _salary(int(employee_id), row) if row else None
 
     def get_schedules(self, company_id: int) -> dict[int, list[Schedule]]:
         """Schedule history of every employee of a company (one call), oldest first."""
-        rows = self._call(
-            "EmployeeService", "Schedule_GetAll_AllEmployeesByCompany", CompanyID=int(company_id)
-        )
-        result: dict[int, list[Schedule]] = {}
-        for item in rows or []:
-            employee_id = int(item["EmployeeId"])
-            history = [
-                _schedule(employee_id, r)
-                for r in _nested(item.get("EmployeeSchedules"), "Schedule_V2")
-            ]
-            result[employee_id] = sorted(history, key=lambda s: s.start_date or dt.date.min)
-        return result
+        return self._histories(
+            "Schedule_GetAll_AllEmployeesByCompany", company_id, "EmployeeSchedules",
+            "Schedule_V2", _schedule,
+        )  # fmt: skip
 
     def get_schedule(self, employee_id: int, period: PayrollPeriod) -> Schedule | None:
         """The employee's schedule valid in ``period``."""
-        row = self._call(
-            "EmployeeService",
-            "Schedule_Get",
-            EmployeeId=int(employee_id),
-            Period=period.number,
-            Year=period.year,
-        )
+        row = self._employee_read("Schedule_Get", employee_id, period)
         return _schedule(int(employee_id), row) if row else None
 
     def get_days_fixed(self, employee_id: int, period: PayrollPeriod) -> int:
         """Fixed days of the employee in ``period``."""
-        return int(
-            self._call(
-                "EmployeeService",
-                "DaysFixed_Get",
-                EmployeeId=int(employee_id),
-                Period=period.number,
-                Year=period.year,
-            )
-            or 0
-        )
+        return int(self._employee_read("DaysFixed_Get", employee_id, period) or 0)
 
     def get_days_worked(self, employee_id: int, period: PayrollPeriod) -> int | None:
         """Variable days worked stored for the employee in ``period`` (None when unset)."""
-        row = self._call(
-            "EmployeeService",
-            "DaysVarWorked_Get",
-            EmployeeId=int(employee_id),
-            Period=period.number,
-            Year=period.year,
-        )
+        row = self._employee_read("DaysVarWorked_Get", employee_id, period)
         return None if row is None else int(row.get("Days") or 0)
 
     # -- variable hour components -------------------------------------------------------------
 
     def get_hour_components(self, employee_id: int, period: PayrollPeriod) -> list[HourComponent]:
         """Variable hour components of the employee in ``period``."""
-        rows = self._call(
-            "EmployeeService",
-            "HourComponentVar_Get",
-            EmployeeId=int(employee_id),
-            Period=period.number,
-            Year=period.year,
-        )
+        rows = self._employee_read("HourComponentVar_Get", employee_id, period)
         return [
             HourComponent(
                 id=int(r["Id"]),

@@ -64,9 +64,10 @@ def read_employees(
         log.info("No company-wide schedule read allowed; reading schedules per employee")
         read = hook.map_concurrently(lambda e: hook.get_schedule(e.id, period), employees)
         schedules = {e.id: [s] if s else [] for e, s in zip(employees, read, strict=True)}
+    hours = {e.id: _schedule_hours(schedules.get(e.id, []), period) for e in employees}
     if salaries is None:
         log.info("No company-wide salary read allowed; reading salaries of zero schedules")
-        zero = [e.id for e in employees if _schedule_hours(schedules.get(e.id, []), period) == 0]
+        zero = [e.id for e in employees if hours[e.id] == 0]
         salaries = _salaries_per_employee(hook, zero, period)
     rows = []
     for employee in employees:
@@ -75,14 +76,13 @@ def read_employees(
             f"{info.first_name} {info.last_name}".strip() if info else ""
         )
         start, end = employments.get(employee.id, (None, None))
-        schedule_hours = _schedule_hours(schedules.get(employee.id, []), period)
         salary = _salary_in(salaries.get(employee.id, []), period)
         rows.append(
             {
                 "employee_id": employee.id,
                 "number": info.number if info else employee.number,
                 "name": name,
-                "schedule_hours": schedule_hours,
+                "schedule_hours": hours[employee.id],
                 "salary_type": salary.type if salary else None,
                 "days_fixed": math.nan,
                 "start_date": pd.Timestamp(start) if start else pd.NaT,
