@@ -1,7 +1,8 @@
 """An Airflow 3 backfill over three payroll periods, run by a real scheduler, per policy.
 
-The backfill covers the three latest months that have ended (in Europe/Amsterdam), and Nmbrs (the
-sandbox) is in the last of them for both companies, so two of the periods are before the
+The backfill covers the three latest months whose runs are due (per the DAG's timetable: a month's
+run is due ``delay_hours`` after it ends, in Europe/Amsterdam), and Nmbrs (the sandbox) is in the
+last of them for both companies, so two of the periods are before the
 companies' current period. The backfill creates one run per period, in order, and the scheduler
 (LocalExecutor, SQLite metadata, its own API server) runs them one at a time. Afterwards the runs'
 states and what Nmbrs holds per period show the ``past_period_policy``: ``fail`` fails the past
@@ -20,8 +21,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from airflow.timetables.base import TimeRestriction
 
 from dev.local_warehouse import seed_demo
+from nmbrs_provider.core.config import load_config
+from nmbrs_provider.timetables import PayrollPeriodTimetable
 from tests.airflow_fixtures import ROOT
 from tests.nmbrs_provider.conftest import DEMO_USER, nmbrs_conn_json
 from tests.scheduling.airflow_services import AirflowServices, migrated_database
@@ -53,15 +57,23 @@ def _previous(month: Month) -> Month:
     return (year - 1, 12) if number == 1 else (year, number - 1)
 
 
-def _months_to_backfill() -> list[Month]:
-    """The three latest months that have ended in Europe/Amsterdam, oldest first.
+def _months_to_backfill(config_path: Path) -> list[Month]:
+    """The three latest periods that are due now, per the DAG's own timetable, oldest first.
 
-    Taken from the clock, like the scheduler and the backfill do: a backfill only creates runs
-    for periods that have ended, and with catchup off the scheduler itself runs the latest
-    period whose delay has passed, which must be one of these (or it would add a run).
+    A period's run is due ``delay_hours`` after the period ends, and with catchup off the
+    scheduler itself runs the latest due period, which must be one of these (or it would add a
+    run). Asking the timetable, not the calendar, keeps this true on the first days of a month,
+    when the latest month has ended but is not due yet.
     """
-    today = dt.datetime.now(AMSTERDAM)
-    last = _previous((today.year, today.month))
+    plan = load_config(config_path).schedule
+    timetable = PayrollPeriodTimetable(
+        "M", timezone=plan.timezone, delay=dt.timedelta(hours=plan.delay_hours), start=plan.start
+    )
+    restriction = TimeRestriction(earliest=None, latest=None, catchup=False)
+    info = timetable.next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
+    assert info is not None and info.data_interval is not None
+    start = info.data_interval.start.in_timezone(plan.timezone)
+    last = (start.year, start.month)
     return [_previous(_previous(last)), _previous(last), last]
 
 
@@ -159,7 +171,8 @@ def _wait_for_backfill(services: AirflowServices) -> list[dict]:
 def test_a_backfill_runs_each_period_in_order_under_the_past_period_policy(
     policy, tmp_path, airflow_db, nmbrs_sandbox, warehouse_db
 ):
-    months = _months_to_backfill()
+    config = _config(tmp_path, policy)
+    months = _months_to_backfill(config)
     *past_months, current_month = months
     written = _seed(warehouse_db, months)
     for company_id in COMPANIES:
@@ -171,7 +184,7 @@ def test_a_backfill_runs_each_period_in_order_under_the_past_period_policy(
     services = AirflowServices(
         tmp_path / "airflow_home",
         {
-            "NMBRS_SYNC_CONFIG": str(_config(tmp_path, policy)),
+            "NMBRS_SYNC_CONFIG": str(config),
             "NMBRS_SQL_DIR": str(ROOT / "include" / "sql"),
             "NMBRS_WAIT_POLL_SECONDS": "1",
             "AIRFLOW_CONN_NMBRS_DEFAULT": nmbrs_conn_json(nmbrs_sandbox.url, *DEMO_USER),
