@@ -29,6 +29,7 @@ __all__ = [
     "merged_accounts",
     "no_code_detail",
     "shared_user_codes",
+    "user_numbers",
 ]
 
 _KEYS = ["company_id", "organisation_id", "_number"]
@@ -36,7 +37,15 @@ _KEYS = ["company_id", "organisation_id", "_number"]
 
 def blank_user_codes(frame: pd.DataFrame) -> np.ndarray:
     """Mask of rows whose user has no code (missing or only whitespace)."""
-    return frame["user_code"].map(normalise_number).isna().to_numpy(dtype=bool)
+    return user_numbers(frame["user_code"]).isna().to_numpy(dtype=bool)
+
+
+def user_numbers(codes: pd.Series) -> pd.Series:
+    """:func:`~nmbrs_provider.core.contracts.normalise_number` of each code (None when blank),
+    computed once per distinct code."""
+    index, uniques = pd.factorize(codes.astype(object), use_na_sentinel=True)
+    table = np.array([*(normalise_number(u) for u in uniques), None], dtype=object)
+    return pd.Series(table[index], index=codes.index, dtype=object)
 
 
 def no_code_detail(rows: pd.DataFrame) -> pd.Series:
@@ -62,18 +71,23 @@ def shared_user_codes(frame: pd.DataFrame) -> pd.Series:
     result = pd.Series(None, index=frame.index, dtype=object)
     if frame.empty:
         return result
-    keyed = frame.assign(_number=frame["user_code"].map(normalise_number).astype(object))
+    keyed = frame[["company_id", "organisation_id", "user_id", "user_name"]].assign(
+        _number=user_numbers(frame["user_code"])
+    )
     keyed = keyed.loc[keyed["company_id"].notna() & keyed["_number"].notna()]
     users = keyed.drop_duplicates([*_KEYS, "user_id"])
     users = users.loc[users.groupby(_KEYS, sort=False)["user_id"].transform("size").gt(1)]
     if users.empty:
         return result
-    texts = {
-        key: _shared_text(int(key[0]), int(key[1]), str(key[2]), group)
-        for key, group in users.sort_values("user_id").groupby(_KEYS, sort=True)
-    }
-    hit = keyed.loc[keyed.set_index(_KEYS).index.isin(list(texts))]
-    result.loc[hit.index] = [texts[k] for k in zip(*(hit[c] for c in _KEYS), strict=True)]
+    texts = pd.DataFrame(
+        [
+            (*key, _shared_text(int(key[0]), int(key[1]), str(key[2]), group))
+            for key, group in users.sort_values("user_id").groupby(_KEYS, sort=True)
+        ],
+        columns=[*_KEYS, "detail"],
+    )
+    hit = keyed[_KEYS].reset_index(names="_row").merge(texts, on=_KEYS, how="inner")
+    result.loc[hit["_row"].to_numpy()] = hit["detail"].to_numpy()
     return result
 
 

@@ -13,7 +13,12 @@ from nmbrs_provider.core.matching import match_employees
 from nmbrs_provider.core.periods import PayrollPeriod
 from nmbrs_provider.core.planning import plan_company
 from nmbrs_provider.core.routing import HOURS_COLUMNS, RoutingError, route_hours
-from nmbrs_provider.core.user_codes import describe_merged, merged_accounts, shared_user_codes
+from nmbrs_provider.core.user_codes import (
+    describe_merged,
+    merged_accounts,
+    shared_user_codes,
+    user_numbers,
+)
 
 NOV = PayrollPeriod.parse("2026-11-M")
 HORECA, EVENTS = 54613, 54614
@@ -140,6 +145,13 @@ def test_codes_compare_as_employee_matching_compares_personnel_numbers(code, sha
     result = route_hours(hours, config(), period=NOV)
     assert (set(result.excluded["reason"]) == {"duplicate_user_code"}) is shared
     assert len(result.excluded) == (2 if shared else 0)
+
+
+def test_user_numbers_are_the_personnel_numbers_matching_compares():
+    codes = pd.Series([" 101 ", None, float("nan"), 7.0, "  ", "101", pd.NA], index=range(3, 10))
+    numbers = user_numbers(codes)
+    assert numbers.tolist() == ["101", None, None, "7", None, "101", None]
+    assert numbers.index.tolist() == list(range(3, 10))
 
 
 def test_case_differences_are_not_shared_codes_because_matching_is_case_sensitive():
