@@ -26,6 +26,7 @@ from nmbrs_provider.core.matching import match_employees
 from nmbrs_provider.core.periods import PayrollPeriod, PeriodError
 from nmbrs_provider.core.planning import plan_company
 from nmbrs_provider.core.routing import HOURS_COLUMNS, RoutingResult, route_hours
+from nmbrs_provider.core.user_codes import merged_accounts
 from nmbrs_provider.exceptions import NmbrsCompanyAccessError
 from nmbrs_provider.hooks.nmbrs import NmbrsHook
 from nmbrs_provider.timetables.payroll_period import period_of_interval
@@ -173,6 +174,12 @@ ROUTING_CASES = [
         "user_without_code",
         8.0,
         id="unknown_keeping_user",
+    ),
+    pytest.param(
+        [row(), row(user_id=13, user_name="Anna de Vries (copy)", hours=3.0)],
+        "duplicate_user_code",
+        11.0,
+        id="two_users_of_one_organisation_with_one_code",
     ),
     pytest.param([row(organisation_id=9)], "unrouted", 8.0, id="organisation_routed_nowhere"),
     pytest.param(
@@ -322,6 +329,27 @@ def test_personnel_number_in_two_companies_matches_only_the_routed_company():
         assert matched.excluded.empty
         assert matched.matched["employee_id"].tolist() == [employee]
         assert matched.hours_matched == pytest.approx(expected)
+
+
+def test_two_users_of_one_organisation_with_one_code_reach_no_employee():
+    copy = row(user_id=13, user_name="Anna de Vries (copy)", hours=3.0)
+    routed, matched, plan = pipeline(frame(row(), copy, row(user_id=12, user_code="102")))
+    assert set(routed.excluded["user_id"]) == {11, 13}
+    both = "users 11 (Anna de Vries) and 13 (Anna de Vries (copy))"
+    assert routed.excluded["detail"].str.contains(both, regex=False).all()
+    assert 501 not in {e.employee_id for e in plan.employees}  # Anna's number, 101
+    assert excluded_by_reason(matched) == {"fixed_hour_contract": 8.0}  # Bram, 102
+    assert plan.hours_excluded == pytest.approx(11.0 + 8.0)
+
+
+def test_one_person_with_accounts_in_two_organisations_is_paid_their_sum():
+    config = parse_config({"companies": [{"company_id": COMPANY, "organisations": [1, 2]}]})
+    second = row(organisation_id=2, user_id=31, hours=4.0, work_date=dt.date(2026, 11, 4))
+    routed = route_hours(frame(row(), second), config, period=NOV)
+    assert_routing_accounts(routed, None, 0.0)
+    matched = match_employees(routed.routed, staff(), company_id=COMPANY, hour_model=HOUR_MODEL)
+    assert matched.matched.groupby("employee_id")["hours"].sum().to_dict() == {501: 12.0}
+    assert merged_accounts(matched.matched)["user_id"].tolist() == [11, 31]
 
 
 def test_non_ascii_names_are_kept_and_named_in_details():

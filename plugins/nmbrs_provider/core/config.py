@@ -59,8 +59,10 @@ hour_codes:                 # defaults for every company
 routing:
   unmatched: exclude        # hours no company rule matches and no default company takes:
                             #   exclude (reason unrouted) | fail
-  ambiguous: exclude        # hours two companies match at the same, most specific level:
-                            #   exclude (reason ambiguous_route) | fail
+  ambiguous: exclude        # hours two companies match at the same, most specific level
+                            #   (reason ambiguous_route), and hours of Keeping users of one
+                            #   organisation sharing one user code, routed to one company
+                            #   (reason duplicate_user_code): exclude | fail
 schedule:                   # when the DAGs run by themselves
   enabled: true             # false: only when triggered
   timezone: Europe/Amsterdam  # payroll periods are calendar days in this zone
@@ -237,8 +239,9 @@ class HourCodes:
 
 @dataclass(frozen=True)
 class RoutingPolicy:
-    """What to do with hours no company takes (``unmatched``) or two companies claim
-    (``ambiguous``): ``exclude`` them with a reason, or ``fail`` the run."""
+    """What to do with hours no company takes (``unmatched``) or two companies or two Keeping
+    users of one organisation with one code claim (``ambiguous``): ``exclude`` them with a
+    reason, or ``fail`` the run."""
 
     unmatched: str = "exclude"
     ambiguous: str = "exclude"

@@ -40,6 +40,7 @@ class Reason:
     NOT_APPROVED = "not_approved"
     PURPOSE_NOT_MAPPED = "purpose_not_mapped"
     USER_WITHOUT_CODE = "user_without_code"
+    DUPLICATE_USER_CODE = "duplicate_user_code"
     NO_MATCHING_EMPLOYEE = "no_matching_employee"
     AMBIGUOUS_EMPLOYEE = "ambiguous_employee"
     OUTSIDE_EMPLOYMENT = "outside_employment"
@@ -63,6 +64,7 @@ REASONS: dict[str, str] = {
     Reason.NOT_APPROVED: "not approved while approved_only is on",
     Reason.PURPOSE_NOT_MAPPED: "purpose has no hour code",
     Reason.USER_WITHOUT_CODE: "Keeping user has no user code (personnel number)",
+    Reason.DUPLICATE_USER_CODE: "several Keeping users of one organisation share the user code",
     Reason.NO_MATCHING_EMPLOYEE: "no employee with that personnel number in the company",
     Reason.AMBIGUOUS_EMPLOYEE: "several employees of the company share the personnel number",
     Reason.OUTSIDE_EMPLOYMENT: "date outside the employment",

@@ -10,7 +10,7 @@ user > organisation > the default company. Checks, in order (the first that appl
 row's reason): ``other_run``, ``outside_period``, ``ongoing`` / ``missing_hours`` /
 ``negative_hours`` / ``zero_hours``, ``break``, ``more_than_24_hours_in_a_day``,
 ``unrouted`` / ``ambiguous_route``, ``not_approved``, ``purpose_not_mapped``,
-``user_without_code``.
+``user_without_code``, ``duplicate_user_code`` (:mod:`.user_codes`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from .config import SyncConfig
 from .exclusions import Exclusions, Reason
 from .hour_codes import assign_hour_codes
 from .periods import PayrollPeriod
+from .user_codes import blank_user_codes, no_code_detail, shared_user_codes
 
 __all__ = [
     "ENTRY_STATES",
@@ -75,7 +76,7 @@ class RoutingError(ValueError):
         if len(offending) > _ERROR_LINES:
             lines.append(f"  ... and {len(offending) - _ERROR_LINES} more users")
         super().__init__(
-            f"{total:.2f} hours of {offending['user_id'].nunique()} users cannot be routed "
+            f"{total:.2f} hours of {offending['user_id'].nunique()} users cannot be sent "
             "and the routing policy is 'fail' (set routing.unmatched / routing.ambiguous to "
             "'exclude' to send the rest):\n" + "\n".join(lines)
         )
@@ -180,7 +181,7 @@ def route_hours(
     else all configured companies. Rows routed to other configured companies are excluded as
     ``other_run``. With ``period`` given, dates outside it are excluded as ``outside_period``.
     Raises :class:`RoutingError` when ``routing.unmatched`` / ``routing.ambiguous`` is ``fail``
-    and such rows would otherwise be sent.
+    and such rows (for ``ambiguous`` also rows of users sharing a code) would otherwise be sent.
     """
     frame = normalise_hours(hours)
     run = _run_companies(config, period, company_ids)
@@ -210,9 +211,13 @@ def route_hours(
         approved = frame["approval_status"].eq("approved").fillna(False).to_numpy(dtype=bool)
         ex.exclude(~approved, Reason.NOT_APPROVED, _not_approved_detail)
     ex.exclude(frame["hour_code"].isna(), Reason.PURPOSE_NOT_MAPPED, _purpose_detail)
-    code = frame["user_code"].astype(object).where(frame["user_code"].notna(), "")
-    blank = code.astype(str).str.strip().eq("").to_numpy(dtype=bool)
-    ex.exclude(blank, Reason.USER_WITHOUT_CODE, _no_code_detail)
+    ex.exclude(blank_user_codes(frame), Reason.USER_WITHOUT_CODE, no_code_detail)
+    shared = shared_user_codes(frame)
+    is_shared = shared.notna().to_numpy(dtype=bool)
+    if config.routing.ambiguous == "fail":
+        rows = frame.loc[is_shared & ex.pending]
+        _raise_if_any(rows.assign(reason=Reason.DUPLICATE_USER_CODE, detail=shared[rows.index]))
+    ex.exclude(is_shared, Reason.DUPLICATE_USER_CODE, lambda rows: shared.loc[rows.index])
 
     routed, excluded = ex.split()
     routed["company_id"] = routed["company_id"].astype("int64")
@@ -291,7 +296,11 @@ def _enforce_policies(
     if config.routing.ambiguous == "fail":
         rows = frame.loc[is_ambiguous & pending]
         parts.append(rows.assign(reason=Reason.AMBIGUOUS_ROUTE, detail=ambiguous.loc[rows.index]))
-    offending = pd.concat(parts) if parts else frame.iloc[:0]
+    _raise_if_any(pd.concat(parts) if parts else frame.iloc[:0])
+
+
+def _raise_if_any(offending: pd.DataFrame) -> None:
+    """Raise :class:`RoutingError` for ``offending`` rows (with ``reason``, ``detail``), if any."""
     if offending.empty:
         return
     per_user = (
@@ -409,14 +418,4 @@ def _purpose_detail(rows: pd.DataFrame) -> pd.Series:
         + "' has no hour code for company "
         + rows["company_id"].astype("int64").astype(str)
         + " (hour_codes.purposes)"
-    )
-
-
-def _no_code_detail(rows: pd.DataFrame) -> pd.Series:
-    return (
-        "Keeping user "
-        + rows["user_id"].astype(str)
-        + " ("
-        + rows["user_name"].astype(object).fillna("?").astype(str)
-        + ") has no user code: set it to the Nmbrs personnel number"
     )

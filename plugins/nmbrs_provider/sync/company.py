@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from nmbrs_provider.core.period_policy import SKIP, decide_period
 from nmbrs_provider.core.periods import PayrollPeriod
 from nmbrs_provider.core.planning import CompanyPlan, check_balance, plan_company
 from nmbrs_provider.core.routing import route_hours
+from nmbrs_provider.core.user_codes import describe_merged, merged_accounts
 from nmbrs_provider.sync.loader import LoadSettings, apply_plan
 from nmbrs_provider.sync.nmbrs_state import read_company, read_holdings
 
@@ -57,6 +58,9 @@ class CompanySyncResult:
     employees_unchanged: int
     excluded_by_reason: dict[str, float]
     message: str
+    #: Employees whose hours add up from Keeping accounts in several organisations (one person,
+    #: one code): :func:`~nmbrs_provider.core.user_codes.describe_merged`.
+    merged_accounts: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -143,11 +147,13 @@ def sync_company(
         # Plan and write under one lock: a second run of this company and period waits, then
         # plans against what the first one wrote (never against a stale read of Nmbrs).
         with warehouse.company_lock(company_id, period):
-            plan = _plan(nmbrs, warehouse, config, company_id, period, run)
+            plan, merged = _plan(nmbrs, warehouse, config, company_id, period, run)
             warehouse.record_plan(run.run_id, plan_lines(plan))
             log.info("Plan: %s\n%s", plan.summary(), render_plan(plan))
             if dry_run:
-                return _finish(warehouse, run, company_id, period, "dry_run", plan, "dry run")
+                return _finish(
+                    warehouse, run, company_id, period, "dry_run", plan, "dry run", merged
+                )
             if plan.changed:
                 nmbrs.require_permissions(WRITE_PERMISSIONS)
                 settings = load or LoadSettings.from_config(config.load)
@@ -156,7 +162,7 @@ def sync_company(
         hours_sent = plan.hours_planned
         check_balance(plan.hours_in, hours_sent, plan.hours_excluded, rounding=plan.rounding)
         message = f"{decision.reason}; {plan.summary()}"
-        return _finish(warehouse, run, company_id, period, "succeeded", plan, message)
+        return _finish(warehouse, run, company_id, period, "succeeded", plan, message, merged)
     except BaseException as exc:
         _record_failure(
             warehouse, run, exc, None if started else (str(period) if period else "current", start)
@@ -171,7 +177,7 @@ def _plan(
     company_id: int,
     period: PayrollPeriod,
     run: RunIdentity,
-) -> CompanyPlan:
+) -> tuple[CompanyPlan, list[dict[str, Any]]]:
     company = config.company(company_id)
     hours = extract_company_hours(warehouse, config, company_id, period)
     staff, hour_model = read_company(
@@ -183,9 +189,12 @@ def _plan(
         hour_model = set(company.owned_hour_codes)
     matched, excluded = route_and_match(hours, config, company_id, period, employees, hour_model)
     warehouse.record_excluded(run.run_id, excluded)
+    merged = describe_merged(merged_accounts(matched))
+    for note in merged_notes(merged):
+        log.info("Merged accounts: %s", note)
     flexible = employees.loc[employees["contract"].eq("flexible"), "employee_id"]
     holdings = read_holdings(nmbrs, flexible, period)
-    return plan_company(
+    plan = plan_company(
         company_id,
         period,
         matched,
@@ -197,6 +206,7 @@ def _plan(
         comment=company.render_comment(period),
         excluded=excluded,
     )
+    return plan, merged
 
 
 def route_and_match(
@@ -215,6 +225,20 @@ def route_and_match(
     )
     excluded = pd.concat([routing.excluded_for(company_id), match.excluded], ignore_index=True)
     return match.matched, excluded
+
+
+def merged_notes(merged: list[dict[str, Any]]) -> list[str]:
+    """One line per employee of :func:`~nmbrs_provider.core.user_codes.describe_merged`."""
+    return [
+        f"employee {m['employee_number']} ({m['employee_name']}, id {m['employee_id']}) gets "
+        f"{m['hours']:.2f} h added up from Keeping users "
+        + ", ".join(
+            f"{a['user_id']} ({a['user_name']}, organisation {a['organisation_id']}: "
+            f"{a['hours']:.2f} h)"
+            for a in m["accounts"]
+        )
+        for m in merged
+    ]
 
 
 def plan_lines(plan: CompanyPlan) -> list[dict[str, Any]]:
@@ -283,6 +307,7 @@ def _finish(
     status: str,
     plan: CompanyPlan | None,
     message: str,
+    merged: list[dict[str, Any]] | None = None,
 ) -> CompanySyncResult:
     by_reason: dict[str, float] = {}
     if plan is not None and not plan.excluded.empty:
@@ -290,6 +315,9 @@ def _finish(
             str(k): round(float(v), 2)
             for k, v in plan.excluded.groupby("reason")["hours"].sum().items()
         }
+    if merged:
+        notes = merged_notes(merged)
+        message += f"; merged accounts ({len(merged)} employees): " + "; ".join(notes)
     result = CompanySyncResult(
         company_id=company_id,
         period=str(period),
@@ -301,6 +329,7 @@ def _finish(
         employees_unchanged=len(plan.employees) - len(plan.changed) if plan else 0,
         excluded_by_reason=by_reason,
         message=message,
+        merged_accounts=merged or [],
     )
     warehouse.finish_run(
         run_id=run.run_id,

@@ -7,7 +7,8 @@ from typing import Any
 
 
 def render_results(results: Iterable[Mapping[str, Any]]) -> str:
-    """One block per company: status, hours read = sent + excluded, and exclusions by reason."""
+    """One block per company: status, hours read = sent + excluded, exclusions by reason, and
+    the employees whose hours add up from Keeping accounts in several organisations."""
     blocks = []
     for r in sorted(results, key=lambda r: r["company_id"]):
         lines = [
@@ -17,5 +18,21 @@ def render_results(results: Iterable[Mapping[str, Any]]) -> str:
         ]
         for reason, hours in sorted(r.get("excluded_by_reason", {}).items()):
             lines.append(f"    excluded {hours:8.2f} h  {reason}")
+        merged = r.get("merged_accounts") or []
+        if merged:
+            lines.append(
+                f"    merged accounts: {len(merged)} employees get the hours of Keeping users of "
+                "several organisations with their personnel number, added up"
+            )
+        for m in merged:
+            accounts = ", ".join(
+                f"user {a['user_id']} ({a['user_name']}, organisation {a['organisation_id']})"
+                f" {a['hours']:.2f} h"
+                for a in m["accounts"]
+            )
+            lines.append(
+                f"      employee {m['employee_number']} ({m['employee_name']}) "
+                f"{m['hours']:.2f} h = {accounts}"
+            )
         blocks.append("\n".join(lines))
     return "\n".join(blocks) if blocks else "No company was synced."
