@@ -5,19 +5,20 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format sandbox bench clean help
+.PHONY: install demo test lint format sandbox bench check-lock clean help
 
 help:
 	@echo "make demo     run the main job end to end on embedded defaults"
 	@echo "make test     run the whole test suite"
 	@echo "make lint     ruff check and format check"
 	@echo "make sandbox  run the Nmbrs sandbox on 127.0.0.1:8080 (Ctrl-C to stop)"
+	@echo "make check-lock  check that constraints.txt resolves on Python 3.11, 3.12 and 3.13 (pip --dry-run)"
 	@echo "make bench    benchmark the load on a quick size (BENCH_ARGS=--full: about 40 minutes)"
 
 install: $(STAMP)
 
 $(STAMP): requirements.txt constraints.txt plugins/nmbrs_provider/pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10+ is required (found " + sys.version.split()[0] + ")")'
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else "Python 3.11 to 3.13 is needed (found " + sys.version.split()[0] + " at " + sys.executable + "): run make with PYTHON=python3.11, python3.12 or python3.13")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
@@ -47,3 +48,14 @@ clean:
 
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)
+
+# The lock must resolve on every Python the project supports. Each interpreter is looked up on
+# PATH (python3.11 ...) or given as LOCK_PYTHONS="/path/to/python3.12 ...".
+LOCK_PYTHONS ?= python3.11 python3.12 python3.13
+check-lock:
+	@set -e; for py in $(LOCK_PYTHONS); do \
+	  command -v $$py >/dev/null || { echo "$$py not found: install it or set LOCK_PYTHONS"; exit 1; }; \
+	  echo "resolving requirements.txt with constraints.txt on $$($$py --version)"; \
+	  $$py -m pip install --dry-run --ignore-installed --quiet --disable-pip-version-check \
+	    -r requirements.txt -c constraints.txt; \
+	done; echo "the lock resolves on: $(LOCK_PYTHONS)"
