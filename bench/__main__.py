@@ -6,7 +6,8 @@ process against the sandbox's latency and real throttle (150 calls per second pe
 the table gives the calls by operation, wall time, the throttle floor (calls / 150 s), wall
 time / floor, the speed-up against the baseline, the client's peak RSS and whether Nmbrs ends
 up holding the desired state. Then the warehouse side (extract and plan of time entries) and
-the DAG file's import cost. Everything goes to stdout and to ``bench/RESULTS.md``.
+the DAG file's import cost. Everything goes to stdout and to the untracked ``bench/latest.md``;
+``--update-results`` writes the tracked ``bench/RESULTS.md`` instead.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from nmbrs_sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+# Where a run writes unless asked to update RESULTS.md (ignored by git).
+LATEST = Path(__file__).resolve().parent / "latest.md"
 THROTTLE_PER_S = 150
 FULL_SIZES = ((1_000, 20), (10_000, 20), (50_000, 20))
 COLUMNS = ("baseline", "first run", "re-run")
@@ -72,7 +75,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--nmbrs-only", action="store_true", help="skip the warehouse and DAG parse measurements"
     )
     parser.add_argument(
-        "--no-results", action="store_true", help="print only; leave bench/RESULTS.md alone"
+        "--no-results", action="store_true", help="print only; write no results file"
+    )
+    parser.add_argument(
+        "--update-results",
+        action="store_true",
+        help="write the tracked bench/RESULTS.md (default: the untracked bench/latest.md)",
     )
     return parser.parse_args(argv)
 
@@ -198,7 +206,8 @@ def settings_line(args: argparse.Namespace) -> str:
     )
 
 
-def write_results(command: str, sections: list[str]) -> None:
+def write_results(command: str, sections: list[str], target: Path) -> None:
+    """Write the run's tables, date and command to ``target``."""
     today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     text = "\n".join(
         [
@@ -213,7 +222,7 @@ def write_results(command: str, sections: list[str]) -> None:
             *(t + "\n" for t in sections),
         ]
     )
-    RESULTS.write_text(text.rstrip() + "\n", encoding="utf-8")
+    target.write_text(text.rstrip() + "\n", encoding="utf-8")
 
 
 def main(argv: list[str]) -> int:
@@ -244,8 +253,9 @@ def main(argv: list[str]) -> int:
         sections.append(render_dag_import(measure_dag_import()))
         print("\n" + sections[-1] + "\n", flush=True)
     if not args.no_results:
-        write_results(shlex.join(["python", "-m", "bench", *argv]), sections)
-        print(f"Written to {RESULTS.relative_to(ROOT)}")
+        target = RESULTS if args.update_results else LATEST
+        write_results(shlex.join(["python", "-m", "bench", *argv]), sections, target)
+        print(f"Written to {target.relative_to(ROOT)}")
     return 0
 
 
