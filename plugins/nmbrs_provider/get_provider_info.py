@@ -26,6 +26,9 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {"integration-name": "Nmbrs", "python-modules": ["nmbrs_provider.operators.nmbrs"]}
         ],
+        "sensors": [
+            {"integration-name": "Nmbrs", "python-modules": ["nmbrs_provider.sensors.nmbrs"]}
+        ],
         "triggers": [
             {"integration-name": "Nmbrs", "python-modules": ["nmbrs_provider.triggers.nmbrs"]}
         ],
