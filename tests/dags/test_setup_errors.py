@@ -40,8 +40,9 @@ def _run(world: SyncWorld) -> tuple[SyncRun, str]:
     """Run the DAG; return the run and its Airflow dag run id (from Airflow's own database)."""
     before = set(_dag_run_ids(world))
     run = world.run()
-    (dag_run_id,) = [r for r in _dag_run_ids(world) if r not in before]
-    return run, dag_run_id
+    new = [r for r in _dag_run_ids(world) if r not in before]
+    assert len(new) == 1, f"no dag run started: {run.describe()}"
+    return run, new[0]
 
 
 def _tries(world: SyncWorld, dag_run_id: str) -> dict[tuple[str, int], tuple[str, int]]:
@@ -107,13 +108,13 @@ def test_an_undefined_or_wrong_type_nmbrs_connection_fails_the_company_at_its_fi
     run, dag_run_id = _run(world)
 
     assert run.process.returncode == 1, run.describe()
-    assert f"Company {HORECA}: Connection 'nmbrs_undefined' is not defined" in run.output
-    assert f"Company {EVENTS}: Connection 'nmbrs_as_http' is of type 'http'" in run.output
     tries = _tries(world, dag_run_id)
     assert tries[("prepare", -1)] == ("success", 1)
     assert tries[("sync_company", 0)] == ("failed", 1)
     assert tries[("sync_company", 1)] == ("failed", 1)
     assert _earlier_tries(world, dag_run_id) == []
+    assert f"Company {HORECA}: Connection 'nmbrs_undefined' is not defined" in run.output
+    assert f"Company {EVENTS}: Connection 'nmbrs_as_http' is of type 'http'" in run.output
     assert run.calls == []  # refused before any call to Nmbrs
     runs = world.company_runs(run)
     assert {c: r["status"] for c, r in runs.items()} == {HORECA: "failed", EVENTS: "failed"}
@@ -132,10 +133,10 @@ def test_an_undefined_warehouse_connection_fails_the_run_at_its_first_try(
     run, dag_run_id = _run(world)
 
     assert run.process.returncode == 1, run.describe()
-    assert "Warehouse connection 'warehouse_undefined' is not defined" in run.output
     tries = _tries(world, dag_run_id)
     assert tries[("prepare", -1)] == ("failed", 1)
     assert _earlier_tries(world, dag_run_id) == []
+    assert "Warehouse connection 'warehouse_undefined' is not defined" in run.output
     assert [s for (task, _), (s, _) in tries.items() if task == "sync_company"] == [
         "upstream_failed"
     ]  # no company task started
