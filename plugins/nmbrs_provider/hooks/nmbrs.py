@@ -98,8 +98,9 @@ class NmbrsHook(BaseHook):
             conn = self.get_connection(self.nmbrs_conn_id)
         except AirflowNotFoundException:
             raise NmbrsConfigurationError(
-                f"Connection {self.nmbrs_conn_id!r} is not defined: create it (type Nmbrs) or "
-                "set nmbrs_conn_id in the sync config."
+                f"Connection {self.nmbrs_conn_id!r} is not defined: create it in Airflow (type "
+                f"Nmbrs) or set AIRFLOW_CONN_{self.nmbrs_conn_id.upper()} to its JSON (a "
+                "company's connection is its nmbrs_conn_id in the sync config)."
             ) from None
         if conn.conn_type != self.conn_type:
             raise NmbrsConfigurationError(
