@@ -3,8 +3,10 @@
 ``nmbrs_payroll_sync`` (monthly companies), ``nmbrs_payroll_sync_4w`` and
 ``nmbrs_payroll_sync_w``. Trigger with ``{"period": "2026-11-M"}`` or leave the period empty to
 sync each company's current period; ``companies`` restricts the run, ``dry_run`` writes nothing.
-The config (``NMBRS_SYNC_CONFIG``, default include/nmbrs_sync.yaml) is validated when this file
-is parsed: a mistake shows as an import error naming file, key and what is wrong.
+The config (``NMBRS_SYNC_CONFIG``, default include/nmbrs_sync.yaml) and the SQL files
+(``NMBRS_SQL_DIR``, else a ``sql`` folder beside the config, else the project's include/sql)
+are checked when this file is parsed: a mistake shows as an import error naming file, key or
+parameter, and every path tried.
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ from nmbrs_provider.timetables import PayrollPeriodTimetable
 
 DAG_IDS = {"M": "nmbrs_payroll_sync", "4W": "nmbrs_payroll_sync_4w", "W": "nmbrs_payroll_sync_w"}
 EXAMPLES = {"M": "2026-11-M", "4W": "2026-12-4W", "W": "2026-48-W"}
-CONFIG_PATH = settings.config_path()
-if not CONFIG_PATH.is_absolute() and not CONFIG_PATH.exists():
-    CONFIG_PATH = Path(__file__).resolve().parents[1] / CONFIG_PATH
+PROJECT = Path(__file__).resolve().parents[1]
+CONFIG_PATH = settings.find_config(project=PROJECT)
 CONFIG = load_config(CONFIG_PATH)
+# NMBRS_SQL_DIR, else a sql folder beside the config, else the project's include/sql; every
+# file the sync runs is read and checked now, so a problem is an import error, not a task's.
+SQL_DIR = settings.sql_dir(CONFIG_PATH, project=PROJECT)
+settings.read_sync_sql(SQL_DIR)
 # How long a company's task waits (deferred) for Nmbrs to reach the run's period, and how often
 # it asks Nmbrs meanwhile.
 WAIT_TIMEOUT = dt.timedelta(hours=float(os.environ.get("NMBRS_WAIT_TIMEOUT_HOURS", 168)))
@@ -102,12 +107,14 @@ def build_dag(period_type: str) -> DAG:
             period="{{ params.period }}",
             companies="{{ params.companies }}",
             config_path=str(CONFIG_PATH),
+            sql_dir=str(SQL_DIR),
             timezone=CONFIG.schedule.timezone,
         )
         synced = NmbrsPayrollSyncOperator.partial(
             task_id="sync_company",
             dry_run="{{ params.dry_run }}",
             config_path=str(CONFIG_PATH),
+            sql_dir=str(SQL_DIR),
             map_index_template="company {{ task.company_id }}",
             # At most this many company tasks at once, across runs and backfills alike; their
             # calls share the account's calls_per_second.

@@ -168,8 +168,7 @@ class SyncWorld:
         self.sandbox = sandbox
         self.db = db
         self.tmp = tmp
-        self.env = dict(airflow_env)
-        self.env["NMBRS_SQL_DIR"] = str(SQL_DIR)
+        self.env = dict(airflow_env)  # no NMBRS_SQL_DIR: the DAG finds the project's SQL
         self.env["AIRFLOW_CONN_KEEPING_WAREHOUSE"] = db.airflow_conn_json()
         self.connect_nmbrs(DEMO_USER)
         self._configs = 0

@@ -1,10 +1,12 @@
 """The DAG file as Airflow's DAG processor sees it: which DAGs a config yields, their Params,
-and how a broken config shows up (as an import error naming file, key and problem)."""
+where it finds its SQL, and how a broken config or SQL file shows up (as an import error naming
+file, key or parameter, and every path tried)."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -106,6 +108,83 @@ def test_a_malformed_config_is_an_import_error_naming_file_key_and_problem(
     assert str(config) in message
     assert key in message
     assert problem in message
+
+
+def _project(tmp_path: Path, *, without: str | None = None) -> Path:
+    """A copy of the project's DAG file and SQL (minus ``without``), as deployed elsewhere."""
+    project = tmp_path / "project"
+    shutil.copytree(DAGS, project / "dags", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "include" / "sql", project / "include" / "sql")
+    if without:
+        (project / "include" / "sql" / without).unlink()
+    return project
+
+
+def _mounted_config(tmp_path: Path) -> Path:
+    """The demo config mounted in a folder of its own, without a sql folder beside it."""
+    folder = tmp_path / "mounted"
+    folder.mkdir()
+    return _write(folder / "nmbrs_sync.yaml", DEMO_CONFIG.read_text("utf-8"))
+
+
+def test_a_config_kept_elsewhere_uses_the_sql_the_project_ships(monkeypatch, tmp_path):
+    monkeypatch.delenv("NMBRS_SQL_DIR", raising=False)
+    project = _project(tmp_path)
+
+    monkeypatch.setenv("NMBRS_SYNC_CONFIG", str(_mounted_config(tmp_path)))
+    bag = DagBag(dag_folder=str(project / "dags"))
+
+    assert bag.import_errors == {}
+    dag = bag.dags["nmbrs_payroll_sync"]
+    shipped = str(project / "include" / "sql")
+    assert dag.get_task("prepare").sql_dir == shipped
+    assert dag.get_task("sync_company").partial_kwargs["sql_dir"] == shipped  # mapped
+
+
+def test_a_deleted_sql_file_is_an_import_error_naming_the_paths_tried(monkeypatch, tmp_path):
+    monkeypatch.delenv("NMBRS_SQL_DIR", raising=False)
+    project = _project(tmp_path, without="ledger_schema.sql")
+    config = _mounted_config(tmp_path)
+
+    monkeypatch.setenv("NMBRS_SYNC_CONFIG", str(config))
+    bag = DagBag(dag_folder=str(project / "dags"))
+
+    assert bag.dag_ids == []
+    (message,) = bag.import_errors.values()
+    shipped = project / "include" / "sql"
+    assert f"{shipped / 'ledger_schema.sql'}: missing" in message
+    assert "$NMBRS_SQL_DIR: not set" in message
+    assert (
+        f"{config.parent / 'sql'} (the sql folder beside the config {config}): no such" in message
+    )
+    assert f"{shipped} (the project's own SQL): used" in message
+
+
+def test_a_sql_file_without_the_sync_parameters_is_an_import_error(monkeypatch, tmp_path):
+    config = _mounted_config(tmp_path)
+    own = config.parent / "sql"
+    shutil.copytree(ROOT / "include" / "sql", own)
+    extract = own / "extract_period_hours.sql"
+    extract.write_text(extract.read_text("utf-8").replace("%(period_end)s", "%(end)s"), "utf-8")
+
+    bag = _dagbag(monkeypatch, config)
+
+    assert bag.dag_ids == []
+    (message,) = bag.import_errors.values()
+    assert f"{extract}: uses %(end)s, which the sync does not pass" in message
+    assert f"{extract}: does not use %(period_end)s" in message
+
+
+def test_a_config_that_cannot_be_found_is_an_import_error_naming_the_paths_tried(
+    monkeypatch, tmp_path
+):
+    missing = tmp_path / "mounted" / "nmbrs_sync.yaml"
+
+    bag = _dagbag(monkeypatch, missing)
+
+    assert bag.dag_ids == []
+    (message,) = bag.import_errors.values()
+    assert f"no such file ($NMBRS_SYNC_CONFIG '{missing}'); tried: {missing}" in message
 
 
 def test_parsing_the_dag_file_imports_no_pandas_zeep_or_postgres_driver():

@@ -16,6 +16,7 @@ from nmbrs_provider.core.batching import chunked
 from nmbrs_provider.core.periods import PayrollPeriod
 from nmbrs_provider.exceptions import (
     NmbrsAuthenticationError,
+    NmbrsConfigurationError,
     NmbrsError,
     NmbrsPermissionError,
     NmbrsTransientError,
@@ -86,8 +87,26 @@ class NmbrsHook(BaseHook):
 
     @cached_property
     def settings(self) -> NmbrsConnectionSettings:
-        """The connection's validated settings (no call made yet)."""
-        conn = self.get_connection(self.nmbrs_conn_id)
+        """The connection's validated settings (no call made yet).
+
+        A connection that is not defined or not of type ``nmbrs`` is a
+        :class:`NmbrsConfigurationError` (permanent: retrying cannot help).
+        """
+        from airflow.sdk.exceptions import AirflowNotFoundException
+
+        try:
+            conn = self.get_connection(self.nmbrs_conn_id)
+        except AirflowNotFoundException:
+            raise NmbrsConfigurationError(
+                f"Connection {self.nmbrs_conn_id!r} is not defined: create it in Airflow (type "
+                f"Nmbrs) or set AIRFLOW_CONN_{self.nmbrs_conn_id.upper()} to its JSON (a "
+                "company's connection is its nmbrs_conn_id in the sync config)."
+            ) from None
+        if conn.conn_type != self.conn_type:
+            raise NmbrsConfigurationError(
+                f"Connection {self.nmbrs_conn_id!r} is of type {conn.conn_type!r}, not "
+                f"{self.conn_type!r}: give it type Nmbrs or use an Nmbrs connection."
+            )
         return NmbrsConnectionSettings.from_fields(
             login=conn.login,
             password=conn.password,

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from nmbrs_provider.core.config import SyncConfig
     from nmbrs_provider.core.periods import PayrollPeriod
+    from nmbrs_provider.sync.warehouse import SyncWarehouse
 
 
 #: Asset alias under which each company's load emits ``nmbrs://<company_id>/hours/<period>``.
@@ -72,10 +73,31 @@ def run_period(
     return None, "each company's current period in Nmbrs (no Param, interval or event period)"
 
 
-def _load_config(path: str | None) -> SyncConfig:
-    from nmbrs_provider.core.config import load_config
+def _setup(
+    config_path: str | None, sql_dir: str | None, company_id: Any = None
+) -> tuple[SyncConfig, SyncWarehouse]:
+    """The config (with ``company_id`` in it), the checked SQL files and the warehouse
+    connection.
 
-    return load_config(settings.config_path(path))
+    A problem with any of them is a setup mistake, not an outage: the task fails at once,
+    without retries, with a message naming the file, key or connection to fix.
+    """
+    from nmbrs_provider.core.config import ConfigError, load_config
+    from nmbrs_provider.sync.warehouse import SyncWarehouse, WarehouseSetupError
+
+    try:
+        path = settings.find_config(config_path)
+        config = load_config(path)
+        if company_id is not None:
+            config.company(int(company_id))
+        folder = settings.sql_dir(path, sql_dir)
+        warehouse = SyncWarehouse(
+            config.warehouse_conn_id, folder.path, sql=settings.read_sync_sql(folder)
+        )
+        warehouse.check_connection()
+    except (ConfigError, settings.SqlFileError, WarehouseSetupError) as exc:
+        raise AirflowFailException(str(exc)) from None
+    return config, warehouse
 
 
 class NmbrsSyncPrepareOperator(BaseOperator):
@@ -110,13 +132,11 @@ class NmbrsSyncPrepareOperator(BaseOperator):
         self.sql_dir = sql_dir
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
+        from nmbrs_provider.exceptions import NmbrsError
         from nmbrs_provider.hooks.nmbrs import NmbrsHook
         from nmbrs_provider.sync.prepare import prepare_run
-        from nmbrs_provider.sync.warehouse import SyncWarehouse
 
-        path = settings.config_path(self.config_path)
-        config = _load_config(self.config_path)
-        warehouse = SyncWarehouse(config.warehouse_conn_id, settings.sql_dir(path, self.sql_dir))
+        config, warehouse = _setup(self.config_path, self.sql_dir)
         try:
             period, source = run_period(self.period, context, self.period_type, self.timezone)
             self.log.info("Period %s, from %s", period or "(current per company)", source)
@@ -135,6 +155,10 @@ class NmbrsSyncPrepareOperator(BaseOperator):
             )
         except ValueError as exc:  # config, period and company-selection errors
             raise AirflowFailException(str(exc)) from None
+        except NmbrsError as exc:
+            if exc.transient:
+                raise
+            raise AirflowFailException(str(exc)) from None  # 1001, 1002, a missing connection
         return [{"company_id": c, "period": str(period) if period else None} for c in companies]
 
 
@@ -186,16 +210,17 @@ class NmbrsPayrollSyncOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         period = _period(self.period)
         self.log.info("Company %s: period %s", self.company_id, period or "current in Nmbrs")
+        config, warehouse = _setup(self.config_path, self.sql_dir, self.company_id)
         if period is not None:
             from nmbrs_provider.exceptions import NmbrsError
 
             try:
-                self._defer_while_nmbrs_is_behind(period)
+                self._defer_while_nmbrs_is_behind(period, config)
             except NmbrsError as exc:
                 if exc.transient:
                     raise
                 # A permanent error: _sync meets it again, records it and fails without retry.
-        return self._sync(context)
+        return self._sync(context, config, warehouse)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after waiting for Nmbrs to reach the period."""
@@ -206,14 +231,14 @@ class NmbrsPayrollSyncOperator(BaseOperator):
                 f"payroll run of {event['current']} in Nmbrs, then clear this task."
             )
         self.log.info("Nmbrs reached %s (current %s)", event["period"], event["current"])
-        return self._sync(context)
+        return self._sync(context, *_setup(self.config_path, self.sql_dir, self.company_id))
 
-    def _defer_while_nmbrs_is_behind(self, period: PayrollPeriod) -> None:
+    def _defer_while_nmbrs_is_behind(self, period: PayrollPeriod, config: SyncConfig) -> None:
         from nmbrs_provider.hooks.nmbrs import NmbrsHook
         from nmbrs_provider.triggers.nmbrs import NmbrsCurrentPeriodTrigger
 
         company_id = int(self.company_id)
-        conn_id = _load_config(self.config_path).company(company_id).nmbrs_conn_id
+        conn_id = config.company(company_id).nmbrs_conn_id
         current = NmbrsHook(conn_id).get_current_period(company_id)
         if current.type != period.type or current >= period:
             return
@@ -234,7 +259,9 @@ class NmbrsPayrollSyncOperator(BaseOperator):
             timeout=self.wait_timeout + dt.timedelta(minutes=10),
         )
 
-    def _sync(self, context: Context) -> dict[str, Any]:
+    def _sync(
+        self, context: Context, config: SyncConfig, warehouse: SyncWarehouse
+    ) -> dict[str, Any]:
         from nmbrs_provider.core.config import ConfigError
         from nmbrs_provider.core.period_policy import (
             FuturePeriodError,
@@ -246,13 +273,9 @@ class NmbrsPayrollSyncOperator(BaseOperator):
         from nmbrs_provider.hooks.nmbrs import NmbrsHook
         from nmbrs_provider.sync.company import RunIdentity, sync_company
         from nmbrs_provider.sync.loader import LoadSettings
-        from nmbrs_provider.sync.warehouse import SyncWarehouse
 
-        path = settings.config_path(self.config_path)
-        config = _load_config(self.config_path)
         company_id = int(self.company_id)
-        company = config.company(company_id)
-        warehouse = SyncWarehouse(config.warehouse_conn_id, settings.sql_dir(path, self.sql_dir))
+        company = config.company(company_id)  # checked by _setup
         warehouse.apply_ledger_schema()
         ti = context["ti"]
         run = RunIdentity(

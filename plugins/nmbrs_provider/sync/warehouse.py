@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from nmbrs_provider.core.periods import PayrollPeriod
+from nmbrs_provider.sync.settings import parameters
 
 log = logging.getLogger(__name__)
 
@@ -26,20 +27,31 @@ class WarehouseLockTimeout(RuntimeError):
     """Another run holds the company's period."""
 
 
+class WarehouseSetupError(ValueError):
+    """The warehouse connection is not defined or is not a PostgreSQL connection."""
+
+
+#: Connection types PostgresHook talks to.
+POSTGRES_CONN_TYPES = frozenset({"postgres", "postgresql"})
+
+
 class SyncWarehouse:
     """Reads Keeping hours and writes the ``nmbrs_sync`` ledger.
 
     :param postgres_conn_id: Airflow connection of the warehouse.
     :param sql_dir: folder with the SQL files (``include/sql``); users adapt those, not Python.
+    :param sql: texts of SQL files already read and checked (``settings.read_sync_sql``).
     """
 
-    def __init__(self, postgres_conn_id: str, sql_dir: Path) -> None:
+    def __init__(
+        self, postgres_conn_id: str, sql_dir: Path, *, sql: Mapping[str, str] | None = None
+    ) -> None:
         from airflow.providers.postgres.hooks.postgres import PostgresHook
 
         self.postgres_conn_id = postgres_conn_id
         self.sql_dir = Path(sql_dir)
         self.hook = PostgresHook(postgres_conn_id=postgres_conn_id)
-        self._sql_texts: dict[str, str] = {}
+        self._sql_texts: dict[str, str] = dict(sql or {})
 
     def sql(self, name: str) -> str:
         """The text of ``include/sql/<name>``, read once per instance (one task)."""
@@ -49,6 +61,24 @@ class SyncWarehouse:
                 raise FileNotFoundError(f"SQL file {path} is missing (set NMBRS_SQL_DIR?)")
             self._sql_texts[name] = path.read_text(encoding="utf-8")
         return self._sql_texts[name]
+
+    def check_connection(self) -> None:
+        """Raise :class:`WarehouseSetupError` unless the connection exists and is PostgreSQL
+        (no database call: a setup mistake, not an outage)."""
+        from airflow.sdk.exceptions import AirflowNotFoundException
+
+        try:
+            conn = self.hook.get_connection(self.postgres_conn_id)
+        except AirflowNotFoundException:
+            raise WarehouseSetupError(
+                f"Warehouse connection {self.postgres_conn_id!r} is not defined: create it "
+                "(type Postgres) or set warehouse_conn_id in the sync config."
+            ) from None
+        if conn.conn_type not in POSTGRES_CONN_TYPES:
+            raise WarehouseSetupError(
+                f"Warehouse connection {self.postgres_conn_id!r} is of type {conn.conn_type!r}; "
+                "the warehouse needs a Postgres connection."
+            )
 
     @contextmanager
     def _cursor(self) -> Iterator[Any]:
@@ -65,8 +95,8 @@ class SyncWarehouse:
     def selects_rows_by_user_project_task(self) -> bool:
         """Whether the extract SQL takes ``user_ids``, ``project_ids`` and ``task_ids`` (a
         customised copy from before they existed reads by organisation only)."""
-        text = self.sql("extract_period_hours.sql")
-        return all(f"%({name})s" in text for name in ("user_ids", "project_ids", "task_ids"))
+        used = parameters(self.sql("extract_period_hours.sql"), in_comments=False)
+        return {"user_ids", "project_ids", "task_ids"} <= used
 
     def extract_hours(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
@@ -126,6 +127,28 @@ def test_bad_connection_settings_fail_before_any_call(nmbrs_sandbox, nmbrs_conne
     )  # fmt: skip
     with pytest.raises(NmbrsConfigurationError, match="only the subdomain, 'demo'"):
         NmbrsHook(conn_id).list_companies()
+    assert nmbrs_sandbox.calls() == []
+
+
+def test_an_undefined_connection_is_a_configuration_error(nmbrs_sandbox, monkeypatch):
+    monkeypatch.delenv("AIRFLOW_CONN_NMBRS_NOWHERE", raising=False)
+    with pytest.raises(NmbrsConfigurationError, match="'nmbrs_nowhere' is not defined") as err:
+        NmbrsHook("nmbrs_nowhere").list_companies()
+    assert not err.value.transient  # the task fails at once instead of retrying
+    assert nmbrs_sandbox.calls() == []
+
+
+def test_a_connection_of_another_type_is_a_configuration_error(nmbrs_sandbox, monkeypatch):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_NOT_NMBRS",
+        json.dumps({"conn_type": "postgres", "login": "demo@example.com",
+                    "password": "sandbox-demo-token", "host": nmbrs_sandbox.url,
+                    "extra": {"domain": "demo"}}),
+    )  # fmt: skip
+    with pytest.raises(NmbrsConfigurationError, match="of type 'postgres', not 'nmbrs'") as err:
+        NmbrsHook("not_nmbrs").list_companies()
+    assert not err.value.transient
+    assert "sandbox-demo-token" not in str(err.value)
     assert nmbrs_sandbox.calls() == []
 
 
