@@ -1,8 +1,8 @@
 """Load and validate the sync's YAML configuration into frozen dataclasses.
 
 Every problem in a file is collected and reported at once in a :class:`ConfigError` naming
-the file, the dotted key path (``companies[1].projects``) and what is wrong. The keys are
-documented in :data:`CONFIG_REFERENCE`.
+the file, the dotted key path (``companies[1].projects``) and what is wrong. Every key, with
+its default, is in the project's ``include/nmbrs_sync.reference.yaml``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import yaml
 from .periods import PayrollPeriod, PeriodError, PeriodType
 
 __all__ = [
-    "CONFIG_REFERENCE",
     "KEEPING_PURPOSES",
     "CompanyConfig",
     "ConfigError",
@@ -33,78 +32,6 @@ __all__ = [
     "load_config",
     "parse_config",
 ]
-
-CONFIG_REFERENCE = """\
-Configuration file (YAML). Only `companies` is required; every other key has a default.
-
-```yaml
-warehouse_conn_id: keeping_warehouse   # Airflow connection of the Keeping PostgreSQL warehouse
-approved_only: false        # true: only entries with approval_status 'approved' are sent;
-                            #   the others are excluded with reason not_approved
-past_period_policy: fail    # the period to sync is before the company's current Nmbrs period:
-                            #   fail  - stop with an error (default)
-                            #   retro - write anyway in UnprotectedMode (a retroactive TWK
-                            #           correction in the next payroll run)
-                            #   skip  - leave the company alone and report it
-hour_codes:                 # defaults for every company
-  worked: 2100              # hour code for worked hours (Keeping purpose `work`)
-  purposes:                 # other Keeping purposes to send, purpose: hour code. Purposes:
-    sick_leave: 3200        #   special_leave, unpaid_leave, statutory_leave, sick_leave,
-                            #   work_reduction, trip. Unmapped purposes are excluded
-                            #   (purpose_not_mapped). `break` can never be mapped: breaks are
-                            #   not paid. `work` always goes to `worked`.
-  projects: {}              # Keeping project id: hour code, for worked hours on that project
-  tasks: {}                 # Keeping task id: hour code, for worked hours on that task
-                            #   (task beats project beats `worked`)
-routing:
-  unmatched: exclude        # hours no company rule matches and no default company takes:
-                            #   exclude (reason unrouted) | fail
-  ambiguous: exclude        # hours two companies match at the same, most specific level
-                            #   (reason ambiguous_route), and hours of Keeping users of one
-                            #   organisation sharing one user code, routed to one company
-                            #   (reason duplicate_user_code): exclude | fail
-schedule:                   # when the DAGs run by themselves
-  enabled: true             # false: only when triggered
-  timezone: Europe/Amsterdam  # payroll periods are calendar days in this zone
-  delay_hours: 48           # run this long after a period ends (late time entries)
-  catchup: false            # true: also run every missed period since `start`
-  start: null               # first period to run: a date (2026-01-01) or a period (2026-1-M)
-  assets: []                # asset URIs whose events also start a run, e.g.
-                            #   keeping://1/hours (the warehouse load that closes a period)
-load:                       # how the sync talks to Nmbrs (numbers: bench/RESULTS.md)
-  parallel_companies: 4     # company tasks of a DAG running at once; their calls share
-                            #   the connection's calls_per_second (one budget per API user
-                            #   and machine), so together they stay under Nmbrs' throttle
-  chunk_size: 500           # items per batch call (hour components, days worked)
-  verify: sample            # read back after writing: sample (verify_sample employees of
-                            #   those written) | all (2 reads per written employee) | none
-  verify_sample: 3
-  check_days_fixed: false   # true: one DaysFixed_Get per zero-schedule employee; fixed days
-                            #   > 0 then dispute a zero-hour contract (no company-wide read)
-companies:                  # one entry per Nmbrs company
-  - company_id: 54613       # Nmbrs company ID (positive integer, unique)
-    nmbrs_conn_id: nmbrs_default  # Airflow connection of the Nmbrs account (default
-                            #   nmbrs_default); companies may use different accounts
-    period_type: M          # M | 4W | W (default M); the DAG of a type only syncs companies
-                            #   of that type
-    organisations: [1]      # routing selectors, lists of Keeping ids: hours of these
-    users: []               #   organisations / users / projects / tasks go to this company.
-    projects: []            #   The most specific match wins: task > project > user >
-    tasks: []               #   organisation > default
-    default: false          # true: receives hours that match no rule (at most one company)
-    hour_codes: {}          # same keys as top-level hour_codes; merged over the defaults
-                            #   key by key (`purposes: {trip: null}` unmaps a default)
-    contract_overrides: {}  # personnel number: flexible | fixed, settles the contract
-                            #   classification (quote numbers with leading zeros: '0101')
-    comment: "Keeping {period}"   # comment on inserted hour components; placeholders
-                            #   {period} (2026-11-M), {year}, {number}, {company_id}
-```
-
-A company needs at least one selector or `default: true`. The hour codes a company's mapping
-can produce are *owned* by the sync: in a period it syncs, every component of an owned code of a
-flexible employee is replaced by the sync, hand-entered ones included. Components of other
-codes, and all components of employees that are not flexible, are never touched.
-"""
 
 KEEPING_PURPOSES: tuple[str, ...] = (
     "work",
@@ -400,7 +327,7 @@ def _yaml_error(err: yaml.YAMLError) -> str:
 
 
 def parse_config(data: Any, source: str = "<config>") -> SyncConfig:
-    """Validate an already parsed config mapping (see :data:`CONFIG_REFERENCE`)."""
+    """Validate an already parsed config mapping (keys: include/nmbrs_sync.reference.yaml)."""
     checker = _Checker()
     config = checker.sync_config(data, source)
     if checker.problems or config is None:

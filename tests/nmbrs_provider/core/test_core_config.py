@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+import dataclasses
 import textwrap
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from nmbrs_provider.core.config import (
-    CONFIG_REFERENCE,
+    CompanyConfig,
     ConfigError,
     HourCodes,
     LoadConfig,
+    RoutingPolicy,
+    ScheduleConfig,
+    SyncConfig,
     load_config,
     parse_config,
 )
@@ -68,11 +75,39 @@ def test_load_settings_have_safe_defaults_and_are_checked(tmp_path):
     assert "did you mean 'chunk_size'" in found["load.chunk"]
 
 
-def test_the_reference_example_is_itself_a_valid_config():
-    block = CONFIG_REFERENCE.split("```yaml\n")[1].split("```")[0]
-    config = parse_config(__import__("yaml").safe_load(block), source="reference")
-    assert config.companies[0].company_id == 54613
-    assert dict(config.hour_codes.purposes) == {"sick_leave": 3200}
+ROOT = Path(__file__).resolve().parents[3]
+REFERENCE = ROOT / "include" / "nmbrs_sync.reference.yaml"
+
+
+def _keys_missing(model: type, raw: Any, where: str) -> list[str]:
+    """Keys of the dataclass ``model`` (recursively, for section dataclasses) not in ``raw``."""
+    missing = []
+    for field in dataclasses.fields(model):
+        if field.name == "source":
+            continue
+        key = f"{where}{field.name}"
+        if field.name not in raw:
+            missing.append(key)
+            continue
+        section = {"hour_codes": HourCodes, "routing": RoutingPolicy, "load": LoadConfig}.get(
+            field.name
+        )
+        section = ScheduleConfig if field.name == "schedule" else section
+        if section is not None and raw[field.name]:
+            missing += _keys_missing(section, raw[field.name], f"{key}.")
+    return missing
+
+
+def test_the_reference_file_lists_every_key_with_the_codes_defaults():
+    raw = yaml.safe_load(REFERENCE.read_text(encoding="utf-8"))
+    assert _keys_missing(SyncConfig, raw, "") == []
+    assert _keys_missing(CompanyConfig, raw["companies"][0], "companies[0].") == []
+
+    loaded = load_config(REFERENCE)
+    # The one company needs an id and a selector; everything else is the model's default.
+    example = CompanyConfig(company_id=54613, organisations=frozenset({1}))
+    expected = SyncConfig(companies=(example,), source=str(REFERENCE))
+    assert loaded == expected
 
 
 FULL = {
