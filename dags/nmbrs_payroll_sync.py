@@ -25,12 +25,14 @@ from nmbrs_provider.operators.payroll_sync import (
 )
 from nmbrs_provider.sync import settings
 from nmbrs_provider.timetables import PayrollPeriodTimetable
+from nmbrs_provider.timetables.schedule_config import load_schedule
 
 DAG_IDS = {"M": "nmbrs_payroll_sync", "4W": "nmbrs_payroll_sync_4w", "W": "nmbrs_payroll_sync_w"}
 EXAMPLES = {"M": "2026-11-M", "4W": "2026-12-4W", "W": "2026-48-W"}
 PROJECT = Path(__file__).resolve().parents[1]
 CONFIG_PATH = settings.find_config(project=PROJECT)
 CONFIG = load_config(CONFIG_PATH)
+SCHEDULE = load_schedule(CONFIG)  # the Airflow-only section, checked beside the timetable
 # NMBRS_SQL_DIR, else a sql folder beside the config, else the project's include/sql; every
 # file the sync runs is read and checked now, so a problem is an import error, not a task's.
 SQL_DIR = settings.sql_dir(CONFIG_PATH, project=PROJECT)
@@ -43,7 +45,7 @@ WAIT_POLL_SECONDS = float(os.environ.get("NMBRS_WAIT_POLL_SECONDS", 300))
 
 def schedule_of(period_type: str):
     """Once per payroll period (and on the configured upstream assets), or only on demand."""
-    plan = CONFIG.schedule
+    plan = SCHEDULE
     assets = [Asset(name=uri, uri=uri) for uri in plan.assets]
     if not plan.enabled:
         return assets or None
@@ -58,15 +60,15 @@ def schedule_of(period_type: str):
 
 def first_day(period_type: str) -> dt.datetime:
     """The DAG's start_date: the configured start, or a past date when none is set."""
-    timetable = PayrollPeriodTimetable(period_type, timezone=CONFIG.schedule.timezone)
-    if CONFIG.schedule.start is None:
+    timetable = PayrollPeriodTimetable(period_type, timezone=SCHEDULE.timezone)
+    if SCHEDULE.start is None:
         return dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
     from nmbrs_provider.core.periods import PayrollPeriod
 
     try:
-        period = PayrollPeriod.parse(CONFIG.schedule.start)
+        period = PayrollPeriod.parse(SCHEDULE.start)
     except ValueError:
-        period = PayrollPeriod.containing(dt.date.fromisoformat(CONFIG.schedule.start), period_type)
+        period = PayrollPeriod.containing(dt.date.fromisoformat(SCHEDULE.start), period_type)
     return timetable.interval_of(period).start
 
 
@@ -77,7 +79,7 @@ def build_dag(period_type: str) -> DAG:
         description=f"Send flexible employees' hours to Nmbrs ({period_type} periods)",
         schedule=schedule_of(period_type),
         start_date=first_day(period_type),
-        catchup=CONFIG.schedule.catchup,
+        catchup=SCHEDULE.catchup,
         max_active_runs=1,
         render_template_as_native_obj=True,
         default_args={"retries": 2, "retry_delay": dt.timedelta(seconds=30)},
@@ -108,7 +110,7 @@ def build_dag(period_type: str) -> DAG:
             companies="{{ params.companies }}",
             config_path=str(CONFIG_PATH),
             sql_dir=str(SQL_DIR),
-            timezone=CONFIG.schedule.timezone,
+            timezone=SCHEDULE.timezone,
         )
         synced = NmbrsPayrollSyncOperator.partial(
             task_id="sync_company",

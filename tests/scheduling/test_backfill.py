@@ -26,6 +26,7 @@ from airflow.timetables.base import TimeRestriction
 from dev.local_warehouse import seed_demo
 from nmbrs_provider.core.config import load_config
 from nmbrs_provider.timetables import PayrollPeriodTimetable
+from nmbrs_provider.timetables.schedule_config import load_schedule
 from tests.airflow_fixtures import ROOT
 from tests.nmbrs_provider.conftest import DEMO_USER, nmbrs_conn_json
 from tests.scheduling.airflow_services import AirflowServices, migrated_database
@@ -65,7 +66,7 @@ def _months_to_backfill(config_path: Path) -> list[Month]:
     run). Asking the timetable, not the calendar, keeps this true on the first days of a month,
     when the latest month has ended but is not due yet.
     """
-    plan = load_config(config_path).schedule
+    plan = load_schedule(load_config(config_path))
     timetable = PayrollPeriodTimetable(
         "M", timezone=plan.timezone, delay=dt.timedelta(hours=plan.delay_hours), start=plan.start
     )

@@ -11,15 +11,16 @@ import yaml
 from nmbrs_provider.core.config import (
     CompanyConfig,
     ConfigError,
+    FrozenMap,
     HourCodes,
     LoadConfig,
     RoutingPolicy,
-    ScheduleConfig,
     SyncConfig,
     load_config,
     parse_config,
 )
 from nmbrs_provider.core.periods import PayrollPeriod, PeriodType
+from nmbrs_provider.timetables.schedule_config import ScheduleConfig, load_schedule
 
 MINIMAL = """\
 companies:
@@ -107,7 +108,8 @@ def test_the_reference_file_lists_every_key_with_the_codes_defaults():
     # The one company needs an id and a selector; everything else is the model's default.
     example = CompanyConfig(company_id=54613, organisations=frozenset({1}))
     expected = SyncConfig(companies=(example,), source=str(REFERENCE))
-    assert loaded == expected
+    assert dataclasses.replace(loaded, schedule=FrozenMap()) == expected
+    assert load_schedule(loaded) == ScheduleConfig()
 
 
 FULL = {
@@ -381,33 +383,3 @@ def test_hour_codes_work_codes_exclude_leave_codes():
     assert codes.for_purpose("work") == 2100
     assert codes.for_purpose("sick_leave") == 3200
     assert codes.for_purpose("unpaid_leave") is None
-
-
-def test_schedule_defaults_to_a_period_timetable_two_days_after_the_period():
-    schedule = parse_config({"companies": [{"company_id": 1, "organisations": [1]}]}).schedule
-    assert (schedule.enabled, schedule.timezone, schedule.delay_hours) == (
-        True,
-        "Europe/Amsterdam",
-        48.0,
-    )
-    assert (schedule.catchup, schedule.start, schedule.assets) == (False, None, ())
-
-
-def test_schedule_errors_name_their_keys():
-    with pytest.raises(ConfigError) as err:
-        parse_config(
-            {
-                "companies": [{"company_id": 1, "organisations": [1]}],
-                "schedule": {
-                    "timezone": "Mars/Olympus",
-                    "delay_hours": -1,
-                    "start": "soon",
-                    "assets": ["hours"],
-                },
-            },
-            source="sync.yaml",
-        )
-    text = str(err.value)
-    for key in ("schedule.timezone", "schedule.delay_hours", "schedule.start", "schedule.assets"):
-        assert key in text
-    assert "sync.yaml" in text
