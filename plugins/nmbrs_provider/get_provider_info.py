@@ -24,7 +24,10 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "hooks": [{"integration-name": "Nmbrs", "python-modules": ["nmbrs_provider.hooks.nmbrs"]}],
         "operators": [
-            {"integration-name": "Nmbrs", "python-modules": ["nmbrs_provider.operators.nmbrs"]}
+            {
+                "integration-name": "Nmbrs",
+                "python-modules": ["nmbrs_provider.operators.payroll_sync"],
+            }
         ],
         "sensors": [
             {"integration-name": "Nmbrs", "python-modules": ["nmbrs_provider.sensors.nmbrs"]}

@@ -2,10 +2,77 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
+from airflow.sdk import BaseHook, BaseOperator
+from airflow.triggers.base import BaseTrigger
+
+import nmbrs_provider
 from nmbrs_provider.get_provider_info import get_provider_info
 from tests.airflow_fixtures import run_airflow
+
+#: provider-info keys whose values are module paths, and those whose values are class paths
+MODULE_KEYS = {"python-modules", "python-module"}
+CLASS_KEYS = {"hook-class-name", "plugin-class", "class-name", "handler", "factory"}
+#: the kind of class each module list must define
+KINDS = {"hooks": BaseHook, "operators": BaseOperator, "triggers": BaseTrigger}
+
+
+def _named(value: Any, section: str = "") -> Iterator[tuple[str, str, str]]:
+    """(section, key, dotted path) of every module and class the provider info names."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in MODULE_KEYS | CLASS_KEYS:
+                for path in [item] if isinstance(item, str) else item:
+                    yield section, key, path
+            else:
+                yield from _named(item, section or key)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _named(item, section)
+
+
+def test_every_module_and_class_the_provider_info_names_imports():
+    named = list(_named(get_provider_info()))
+    sections = {section for section, _, _ in named}
+    assert sections >= {"hooks", "operators", "triggers", "connection-types"}, named
+    for section, key, path in named:
+        if key in MODULE_KEYS:
+            module = importlib.import_module(path)
+            kind = KINDS.get(section)
+            if kind is not None:
+                defined = [
+                    c for _, c in inspect.getmembers(module, inspect.isclass)
+                    if issubclass(c, kind) and c.__module__ == module.__name__
+                ]  # fmt: skip
+                assert defined, f"{section}: {path} defines no {kind.__name__}"
+        else:
+            module_name, _, class_name = path.rpartition(".")
+            cls = getattr(importlib.import_module(module_name), class_name)
+            assert inspect.isclass(cls), f"{section}: {path} is not a class"
+
+
+def test_the_provider_info_names_every_hook_operator_and_trigger_module():
+    named = {path for _, key, path in _named(get_provider_info()) if key in MODULE_KEYS}
+    package = Path(nmbrs_provider.__file__).parent
+    for section in KINDS:
+        for file in (package / section).glob("*.py"):
+            if file.stem != "__init__":
+                assert f"nmbrs_provider.{section}.{file.stem}" in named, f"{file} not named"
+
+
+def test_the_hook_class_serves_the_connection_type_it_is_named_for():
+    for conn_type in get_provider_info()["connection-types"]:
+        module_name, _, class_name = conn_type["hook-class-name"].rpartition(".")
+        hook = getattr(importlib.import_module(module_name), class_name)
+        assert issubclass(hook, BaseHook)
+        assert hook.conn_type == conn_type["connection-type"]
+        assert hook.hook_name == conn_type["hook-name"]
 
 
 def test_provider_info_declares_the_nmbrs_connection_form():

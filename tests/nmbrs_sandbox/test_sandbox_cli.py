@@ -26,7 +26,7 @@ def cli() -> Iterator[subprocess.Popen]:
     yield process
     if process.poll() is None:
         process.kill()
-        process.wait(timeout=5)
+        process.wait(timeout=60)
 
 
 def test_cli_serves_the_demo_and_stops_on_sigterm(cli: subprocess.Popen) -> None:
@@ -37,7 +37,7 @@ def test_cli_serves_the_demo_and_stops_on_sigterm(cli: subprocess.Popen) -> None
     assert Api(url).company("Company_GetCurrentPeriod", CompanyId=54613) == "2026-11-M"
 
     cli.terminate()
-    assert cli.wait(timeout=10) == 0
+    assert cli.wait(timeout=60) == 0
     out, err = cli.stdout.read(), cli.stderr.read()
     printed = first_line + out
     assert "demo@example.com" in printed and "limited@example.com" in printed

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
+import time
 
 import psycopg
 
@@ -12,6 +14,25 @@ from tests.airflow_fixtures import run_airflow
 from tests.nmbrs_provider.conftest import DEMO_USER, nmbrs_conn_json
 
 NOVEMBER = json.dumps({"period": "2026-11-M"})
+GIVE_UP_DEADLINE_S = 300  # a 2 s statement timeout gives up long before
+_WAITING = (
+    "select pid from pg_locks where not granted and relation = 'keeping.time_entries'::regclass"
+)
+
+
+def _wait_for_a_read_to_time_out(watcher: psycopg.Connection, run: threading.Thread) -> bool:
+    """True once a session waited for the lock on the time entries and stopped waiting while
+    the lock was still held (its statement timed out); False when the run ended first or
+    nothing gave up within a generous deadline."""
+    waiting: set[int] = set()
+    deadline = time.monotonic() + GIVE_UP_DEADLINE_S
+    while run.is_alive() and time.monotonic() < deadline:
+        now = {pid for (pid,) in watcher.execute(_WAITING).fetchall()}
+        if waiting - now:
+            return True
+        waiting |= now
+        run.join(0.2)
+    return False
 
 
 def test_a_statement_timeout_fails_the_attempt_and_the_retry_completes(
@@ -24,18 +45,30 @@ def test_a_statement_timeout_fails_the_attempt_and_the_retry_completes(
     env["AIRFLOW_CONN_NMBRS_DEFAULT"] = nmbrs_conn_json(nmbrs_sandbox.url, *DEMO_USER)
     env["AIRFLOW_CONN_KEEPING_WAREHOUSE"] = json.dumps(conn)
 
-    # Another session locks the time entries: every read of them waits, then times out.
+    # Another session locks the time entries: every read of them waits, then times out. The
+    # lock goes once a read has waited for it and given up (its timeout, not the clock here).
     blocker = psycopg.connect(warehouse_db.uri, autocommit=False)
     blocker.execute("lock table keeping.time_entries in access exclusive mode")
-    release = threading.Timer(20, blocker.rollback)
-    release.start()
+    done: dict[str, subprocess.CompletedProcess[str]] = {}
+    run = threading.Thread(
+        target=lambda: done.update(
+            process=run_airflow(env, "dags", "test", "nmbrs_payroll_sync", "--conf", NOVEMBER,
+                                check=False)
+        )
+    )  # fmt: skip
+    run.start()
     try:
-        result = run_airflow(env, "dags", "test", "nmbrs_payroll_sync", "--conf", NOVEMBER)
+        with psycopg.connect(warehouse_db.uri, autocommit=True) as watcher:
+            waited_and_gave_up = _wait_for_a_read_to_time_out(watcher, run)
     finally:
-        release.cancel()
+        blocker.rollback()
         blocker.close()
+        run.join()
 
+    result = done["process"]
     output = result.stdout + result.stderr
+    assert waited_and_gave_up, output[-4000:]
+    assert result.returncode == 0, output[-4000:]
     assert "statement timeout" in output, "the first attempt must have hit the timeout"
     assert "up_for_retry" in output
     runs = warehouse_db.query_dicts(

@@ -9,6 +9,7 @@ process it started and all their descendants, then kills whatever did not exit.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -111,14 +112,15 @@ class AirflowServices:
         return states
 
     # ------------------------------------------------------------------------- the services
-    def start(self, timeout: float = 120) -> AirflowServices:
-        """Start the API server, wait until it answers, then start the scheduler."""
+    def start(self, timeout: float = 120, *, scheduler: bool = True) -> AirflowServices:
+        """Start the API server, wait until it answers, then start the scheduler (if asked)."""
         try:
             self._spawn("api-server", "api-server", "--host", HOST, "--port", str(self.port))
             self._wait_for_api(timeout)
-            # Without its log server, which would listen on every interface at a fixed port; the
-            # task logs are files in this AIRFLOW_HOME anyway.
-            self._spawn("scheduler", "scheduler", "--skip-serve-logs")
+            if scheduler:
+                # Without its log server, which would listen on every interface at a fixed
+                # port; the task logs are files in this AIRFLOW_HOME anyway.
+                self._spawn("scheduler", "scheduler", "--skip-serve-logs")
         except BaseException:
             self.stop()
             raise
@@ -155,6 +157,12 @@ class AirflowServices:
                     f"the API server did not answer on {url} within {timeout:.0f}s\n" + self.logs()
                 )
             time.sleep(1)
+
+    def get_json(self, path: str) -> Any:
+        """``GET path`` on the API server (all-admins mode: no login needed), parsed."""
+        url = f"http://{HOST}:{self.port}{path}"
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return json.loads(response.read())
 
     def check_alive(self) -> None:
         """Fail, with the logs, when a service has exited."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
+from collections import Counter
 
 import pytest
 
@@ -12,6 +14,7 @@ from tests.airflow_fixtures import run_airflow
 from tests.nmbrs_provider.conftest import DEMO_USER, nmbrs_conn_json
 
 DECEMBER = json.dumps({"period": "2026-12-M"})
+COMPANIES = {54613, 54614}
 
 
 @pytest.fixture
@@ -29,15 +32,37 @@ def env(airflow_env, nmbrs_sandbox, warehouse_db):
 
 
 def test_the_task_waits_until_nmbrs_reaches_the_period(env, nmbrs_sandbox):
-    moved = threading.Timer(
-        12, lambda: [nmbrs_sandbox.set_current_period(c, 2026, 12) for c in (54613, 54614)]
-    )
-    moved.start()
+    done: dict[str, subprocess.CompletedProcess[str]] = {}
+    run = threading.Thread(
+        target=lambda: done.update(
+            process=run_airflow(env, "dags", "test", "nmbrs_payroll_sync", "--conf", DECEMBER,
+                                check=False)
+        )
+    )  # fmt: skip
+    run.start()
+    # Nmbrs closes November for a company only once its task waits: the task asked for the
+    # current period (1) and its deferred trigger asked again (2), both answered November.
+    moved: set[int] = set()
     try:
-        result = run_airflow(env, "dags", "test", "nmbrs_payroll_sync", "--conf", DECEMBER)
+        while run.is_alive():
+            asked = Counter(
+                c["company_id"]
+                for c in nmbrs_sandbox.calls()
+                if c["operation"] == "Company_GetCurrentPeriod"
+            )
+            for company in COMPANIES - moved:
+                if asked[company] >= 2:
+                    nmbrs_sandbox.set_current_period(company, 2026, 12)
+                    moved.add(company)
+            run.join(0.5)
     finally:
-        moved.cancel()
-    assert "waiting up to" in result.stdout + result.stderr
+        for company in COMPANIES - moved:  # let a run that never waited end
+            nmbrs_sandbox.set_current_period(company, 2026, 12)
+        run.join()
+    output = done["process"].stdout + done["process"].stderr
+    assert moved == COMPANIES, f"a task did not wait for Nmbrs\n{output[-4000:]}"
+    assert done["process"].returncode == 0, output[-4000:]
+    assert "waiting up to" in output
     assert [c["Hours"] for c in nmbrs_sandbox.hour_components(500001, 2026, 12)] == [7.5]
     assert nmbrs_sandbox.hour_components(500001, 2026, 11) == []
 

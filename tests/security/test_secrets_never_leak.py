@@ -1,56 +1,196 @@
-"""A full period run leaves the Nmbrs token and the warehouse password in no log, XCom,
-ledger row or file."""
+"""A period run, succeeding or failing, leaves the Nmbrs token and the warehouse password in no
+log, XCom, rendered field, ledger row, exception or other file.
+
+Failing runs are the ones most likely to leak: an exception, a retry message or a fault text
+quoting the request. Each case below fails the run for real (the sandbox refuses the token,
+lacks a permission, protects the period or drops every call) and the call log shows it did.
+"""
 
 from __future__ import annotations
 
 import json
+import sqlite3
+import subprocess
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import pytest
 import yaml
 
-from dev.local_warehouse import seed_demo
+from dev.local_warehouse import Database, seed_demo
+from nmbrs_sandbox import Sandbox
 from nmbrs_sandbox.scenario import DEMO_PATH
 from tests.airflow_fixtures import ROOT, run_airflow
 from tests.nmbrs_provider.conftest import nmbrs_conn_json
 
 TOKEN = "LEAK-CANARY-7f3a9c2e41"
 PASSWORD = "PG-CANARY-b81d55e0c9"  # the test server trusts loopback, so any password works
+SECRETS = (TOKEN, PASSWORD)
+USERNAME = "demo@example.com"
+HORECA = 54613
+ANNA = 500001
+TRANSIENT = ["http_503", "http_503_after_apply", "reset", "fault_1006"]  # no timeouts: quick
 
 
-def test_a_full_period_run_never_writes_the_token_anywhere(
-    airflow_env, nmbrs_sandbox_factory, warehouse_db
-):
+def _protect_the_period_mid_write(sandbox: Sandbox) -> None:
+    """Close November in Nmbrs while the first real insert is in flight: it is lost, and the
+    client's resend meets fault 2011 (the period is now protected)."""
+    assert sandbox.wait_for_held(600), "the insert never came"
+    sandbox.set_current_period(HORECA, 2026, 12)
+    sandbox.release_held()
+
+
+@dataclass(frozen=True)
+class Case:
+    """How a run goes: the account Nmbrs knows, sandbox knobs, what happens meanwhile."""
+
+    account_token: str = TOKEN  # the connection always sends TOKEN
+    permissions: Any = "all"
+    knobs: dict[str, Any] = field(default_factory=dict)
+    hold: tuple[str, int] | None = None  # (operation, calls let through first)
+    during: Callable[[Sandbox], None] | None = None
+    fails: bool = True
+    recorded: bool = True  # the company's run reaches the ledger (with its error)
+    #: the sandbox's call log shows the run really failed as meant
+    happened: Callable[[list[dict[str, Any]]], bool] = lambda calls: True
+
+
+def _faulted(code: int, *, probe: bool) -> Callable[[list[dict[str, Any]]], bool]:
+    def check(calls: list[dict[str, Any]]) -> bool:
+        hits = [c for c in calls if c["fault_code"] == code]
+        if probe:
+            return bool(hits)
+        return any(set(c["employee_ids"]) - {0} for c in hits)  # not a permission probe
+
+    return check
+
+
+CASES = {
+    "succeeds": Case(fails=False),
+    # 1001: the token in the connection is not the API user's.
+    "bad_credentials": Case(
+        account_token="the-users-real-token", happened=_faulted(1001, probe=True)
+    ),
+    # 1002: the API user may not set days worked (its write-permission probe says so).
+    "missing_permission": Case(
+        permissions={"all_except": ["EmployeeService.DaysVar_Set_Batch"]},
+        happened=_faulted(1002, probe=True),
+    ),
+    # 2011: the period is closed while the sync writes it.
+    "protected_period": Case(
+        hold=("HourComponentVar_Insert_Batch", 1),  # the first is the permission probe
+        during=_protect_the_period_mid_write,
+        happened=_faulted(2011, probe=False),
+    ),
+    # Every call fails transiently: the client's retries and then Airflow's run out.
+    "transient_storm": Case(
+        knobs={"fault_rate": 1.0, "fault_seed": 7, "fault_kinds": TRANSIENT, "throttle_limit": 0},
+        recorded=False,  # it fails asking for the current period, before its run starts
+        happened=lambda calls: len(calls) >= 3 * 8 and all(c["injected"] for c in calls),
+    ),
+}
+
+
+def _scenario(case: Case) -> dict[str, Any]:
     scenario = yaml.safe_load(DEMO_PATH.read_text())
-    scenario["accounts"][0]["token"] = TOKEN
-    sandbox = nmbrs_sandbox_factory(scenario)
-    seed_demo(warehouse_db)
+    (account,) = [a for a in scenario["accounts"] if a["username"] == USERNAME]
+    account["token"] = case.account_token
+    account["permissions"] = case.permissions
+    return scenario
+
+
+def _env(airflow_env: dict[str, str], sandbox: Sandbox, warehouse_db: Database) -> dict[str, str]:
     env = dict(airflow_env)
-    env["AIRFLOW_CONN_NMBRS_DEFAULT"] = nmbrs_conn_json(sandbox.url, "demo@example.com", TOKEN)
+    env["AIRFLOW_CONN_NMBRS_DEFAULT"] = nmbrs_conn_json(sandbox.url, USERNAME, TOKEN)
     warehouse_conn = json.loads(warehouse_db.airflow_conn_json())
     warehouse_conn["password"] = PASSWORD
     env["AIRFLOW_CONN_KEEPING_WAREHOUSE"] = json.dumps(warehouse_conn)
     # INFO, Airflow's default. (At DEBUG, Airflow's own supervisor echoes every secret it is
     # asked to mask, the connection password included: never run production at DEBUG.)
     env["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "INFO"
+    return env
 
-    result = run_airflow(
-        env, "dags", "test", "nmbrs_payroll_sync", "--conf", json.dumps({"period": "2026-11-M"})
-    )
 
-    assert sandbox.hour_components(500001, 2026, 11), "the run must really have sent hours"
-    for secret in (TOKEN, PASSWORD):
-        assert secret not in result.stdout + result.stderr
-        home = Path(env["AIRFLOW_HOME"])
-        leaked = [p for p in home.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
-        assert leaked == [], f"{secret} found in {leaked}"
-    rows = warehouse_db.query_dicts(
-        "select string_agg(t::text, ' ') as text from ("
+def _run(env: dict[str, str], sandbox: Sandbox, case: Case) -> subprocess.CompletedProcess[str]:
+    conf = {"period": "2026-11-M", "companies": [HORECA]}
+    done: dict[str, subprocess.CompletedProcess[str]] = {}
+    run = threading.Thread(
+        target=lambda: done.update(
+            process=run_airflow(env, "dags", "test", "nmbrs_payroll_sync", "--conf",
+                                json.dumps(conf), check=False)
+        )
+    )  # fmt: skip
+    run.start()
+    try:
+        if case.during is not None:
+            case.during(sandbox)
+    finally:
+        sandbox.release_held()  # never leave the run hanging on a held call
+        run.join()
+    return done["process"]
+
+
+def _airflow_rows(home: Path) -> dict[str, list[str]]:
+    """XComs and rendered template fields Airflow stored, as text."""
+    with sqlite3.connect(f"file:{home / 'airflow.db'}?mode=ro", uri=True, timeout=30) as db:
+        return {
+            "xcom": [str(v) for (v,) in db.execute("select value from xcom")],
+            "rendered fields": [
+                str(v)
+                for (v,) in db.execute("select rendered_fields from rendered_task_instance_fields")
+            ],
+        }
+
+
+def _ledger_text(warehouse_db: Database) -> str:
+    (row,) = warehouse_db.query_dicts(
+        "select string_agg(t, ' ') as text from ("
         " select r::text as t from nmbrs_sync.runs r union all"
         " select s::text from nmbrs_sync.sent_lines s union all"
         " select x::text from nmbrs_sync.excluded_hours x union all"
         " select p::text from nmbrs_sync.plan_lines p) as everything"
     )
-    assert rows[0]["text"] and TOKEN not in rows[0]["text"] and PASSWORD not in rows[0]["text"]
-    assert not any(TOKEN in json.dumps(call) for call in sandbox.calls())
-    repo_files = [p for p in (ROOT / "include").rglob("*") if p.is_file()]
-    assert not any(TOKEN.encode() in p.read_bytes() for p in repo_files)
+    return row["text"] or ""
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_run_never_writes_the_token_or_password_anywhere(
+    name, airflow_env, nmbrs_sandbox_factory, warehouse_db
+):
+    case = CASES[name]
+    sandbox = nmbrs_sandbox_factory(_scenario(case), **case.knobs)
+    if case.hold:
+        operation, skip = case.hold
+        sandbox.inject(operation, kind="hold", times=1, skip=skip)
+    seed_demo(warehouse_db)
+    env = _env(airflow_env, sandbox, warehouse_db)
+
+    result = _run(env, sandbox, case)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == (1 if case.fails else 0), output[-4000:]
+    assert case.happened(sandbox.calls()), f"the run did not fail as meant\n{output[-4000:]}"
+    if not case.fails:
+        assert sandbox.hour_components(ANNA, 2026, 11), "the run must really have sent hours"
+    runs = warehouse_db.query_dicts(
+        "select status, message from nmbrs_sync.runs where company_id = %s", (HORECA,)
+    )
+    if case.recorded:  # with the exception's message when it failed
+        assert runs and runs[-1]["status"] == ("failed" if case.fails else "succeeded"), runs
+        assert runs[-1]["message"], runs
+    ledger = _ledger_text(warehouse_db)
+    home = Path(env["AIRFLOW_HOME"])
+    stored = _airflow_rows(home)
+    assert all(stored.values()), f"nothing stored to check: {stored}"
+    for secret in SECRETS:
+        assert secret not in output, "in the run's output (task logs and exceptions)"
+        assert secret not in ledger, "in the ledger"
+        for kind, rows in stored.items():
+            assert not any(secret in row for row in rows), f"in Airflow's {kind}"
+        leaked = [p for p in home.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+        assert leaked == [], f"{secret} found in {leaked}"
+        repo_files = [p for p in (ROOT / "include").rglob("*") if p.is_file()]
+        assert not any(secret.encode() in p.read_bytes() for p in repo_files)

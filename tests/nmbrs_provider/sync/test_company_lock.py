@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from nmbrs_provider.sync.warehouse import SyncWarehouse, WarehouseLockTimeout
 
 SQL_DIR = Path(__file__).resolve().parents[3] / "include" / "sql"
 NOVEMBER = PayrollPeriod.parse("2026-11-M")
+DEADLINE = 300  # seconds: generous, the tests wait on events, not on the clock
 
 
 @pytest.fixture
@@ -21,23 +22,49 @@ def sync_warehouse(warehouse_db, monkeypatch) -> SyncWarehouse:
     return SyncWarehouse("keeping_warehouse", SQL_DIR)
 
 
+class _Waiting(logging.Handler):
+    """Sets ``event`` (and ``seen``) when the lock logs that a run waits for another."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.event = threading.Event()
+        self.seen = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "is locked by another run; waiting" in record.getMessage():
+            self.seen = True
+            self.event.set()
+
+
 def test_a_second_run_waits_for_the_first_and_then_goes_on(sync_warehouse):
     order: list[str] = []
     first_holds = threading.Event()
+    waiting = _Waiting()
+    logger = logging.getLogger("nmbrs_provider.sync.warehouse")
+    level = logger.level
+    logger.addHandler(waiting)
+    logger.setLevel(logging.INFO)
 
     def first() -> None:
         with sync_warehouse.company_lock(54613, NOVEMBER):
             order.append("first in")
             first_holds.set()
-            time.sleep(3)
+            # Hold the lock until the second run has seen it taken and waits (or got in).
+            waiting.event.wait(DEADLINE)
             order.append("first out")
 
     thread = threading.Thread(target=first)
     thread.start()
-    first_holds.wait(10)
-    with sync_warehouse.company_lock(54613, NOVEMBER, wait_seconds=30):
-        order.append("second in")
-    thread.join()
+    try:
+        assert first_holds.wait(DEADLINE)
+        with sync_warehouse.company_lock(54613, NOVEMBER, wait_seconds=DEADLINE):
+            order.append("second in")
+            waiting.event.set()  # (without a lock it got here at once: let the first go on)
+    finally:
+        thread.join(DEADLINE)
+        logger.removeHandler(waiting)
+        logger.setLevel(level)
+    assert waiting.seen, "the second run never waited"
     assert order == ["first in", "first out", "second in"]
 
 
