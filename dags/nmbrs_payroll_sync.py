@@ -3,8 +3,9 @@
 ``nmbrs_payroll_sync`` (monthly companies), ``nmbrs_payroll_sync_4w`` and
 ``nmbrs_payroll_sync_w``. Trigger with ``{"period": "2026-11-M"}`` or leave the period empty to
 sync each company's current period; ``companies`` restricts the run, ``dry_run`` writes nothing.
-The config (``NMBRS_SYNC_CONFIG``, default include/nmbrs_sync.yaml) and the SQL files
-(``NMBRS_SQL_DIR``, else a ``sql`` folder beside the config, else the project's include/sql)
+The config (``NMBRS_SYNC_CONFIG``, default nmbrs_sync.yaml beside this file, else
+include/nmbrs_sync.yaml) and the SQL files (``NMBRS_SQL_DIR``, else a ``sql`` folder beside the
+config, else the project's include/sql, else the SQL the provider package ships)
 are checked when this file is parsed: a mistake shows as an import error naming file, key or
 parameter, and every path tried.
 """
@@ -30,7 +31,7 @@ from nmbrs_provider.timetables.schedule_config import load_schedule
 DAG_IDS = {"M": "nmbrs_payroll_sync", "4W": "nmbrs_payroll_sync_4w", "W": "nmbrs_payroll_sync_w"}
 EXAMPLES = {"M": "2026-11-M", "4W": "2026-12-4W", "W": "2026-48-W"}
 PROJECT = Path(__file__).resolve().parents[1]
-CONFIG_PATH = settings.find_config(project=PROJECT)
+CONFIG_PATH = settings.find_config(project=PROJECT, dag_folder=Path(__file__).resolve().parent)
 CONFIG = load_config(CONFIG_PATH)
 SCHEDULE = load_schedule(CONFIG)  # the Airflow-only section, checked beside the timetable
 # NMBRS_SQL_DIR, else a sql folder beside the config, else the project's include/sql; every

@@ -22,6 +22,8 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 #: The project the provider runs from when it is its ``plugins/nmbrs_provider`` (a checkout,
 #: an editable install or Airflow's plugins folder); None when it is installed elsewhere.
 PACKAGE_PROJECT = _PACKAGE.parents[1] if _PACKAGE.parent.name == "plugins" else None
+#: The SQL the provider ships as package data (in a checkout, a link to include/sql).
+PACKAGED_SQL = _PACKAGE / "sql"
 
 
 class SqlFileError(ValueError):
@@ -111,10 +113,15 @@ def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def find_config(
-    explicit: str | os.PathLike[str] | None = None, *, project: Path | None = None
+    explicit: str | os.PathLike[str] | None = None,
+    *,
+    project: Path | None = None,
+    dag_folder: Path | None = None,
 ) -> Path:
     """The config file: :func:`config_path`; a relative path is looked up in the working
-    directory, then in ``project`` (the DAG's project) and the provider's checkout.
+    directory, then in ``project`` (the DAG's project) and the provider's checkout. With
+    neither ``explicit`` nor ``$NMBRS_SYNC_CONFIG``, a ``nmbrs_sync.yaml`` beside the DAG file
+    (in ``dag_folder``) comes first.
 
     :raises ConfigError: no such file, naming every path tried.
     """
@@ -128,6 +135,8 @@ def find_config(
     else:
         roots = [Path.cwd(), *filter(None, [project, PACKAGE_PROJECT])]
         tried = _unique(root / given for root in roots)
+        if dag_folder is not None and source == "the default":
+            tried = _unique([dag_folder / DEFAULT_CONFIG.name, *tried])
     for path in tried:
         if path.is_file():
             return path
@@ -166,7 +175,8 @@ def sql_dir(
 ) -> SqlDir:
     """Where the SQL files are: ``explicit`` (the operator's ``sql_dir``), else
     ``$NMBRS_SQL_DIR``, else a ``sql`` folder beside the config file, else the project's own
-    ``include/sql`` (of ``project``, the DAG's project, or of the provider's checkout).
+    ``include/sql`` (of ``project``, the DAG's project, or of the provider's checkout), else
+    the SQL the provider ships (:data:`PACKAGED_SQL`, for a pip-installed provider).
 
     A folder named by ``explicit`` or ``$NMBRS_SQL_DIR`` is used even when it does not exist
     (the check then says so), never silently replaced by the SQL the project ships.
@@ -184,6 +194,8 @@ def sql_dir(
     for root in _unique([*filter(None, [project, PACKAGE_PROJECT])]):
         path = root / "include" / "sql"
         candidates[path] = "; ".join(filter(None, [candidates.get(path), "the project's own SQL"]))
+    if not any(_same_dir(path, PACKAGED_SQL) for path in candidates):
+        candidates[PACKAGED_SQL] = "the SQL the provider ships"
     for path, what in candidates.items():
         if chosen is None and path.is_dir():
             chosen = path
@@ -194,6 +206,10 @@ def sql_dir(
     if chosen is None:  # no folder at all: the check names the project's
         chosen = list(candidates)[-1]
     return SqlDir(chosen, tuple(searched))
+
+
+def _same_dir(a: Path, b: Path) -> bool:
+    return a.is_dir() and b.is_dir() and a.resolve() == b.resolve()
 
 
 def read_sync_sql(folder: SqlDir) -> dict[str, str]:
