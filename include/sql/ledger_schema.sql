@@ -43,6 +43,9 @@ create table if not exists nmbrs_sync.runs (
 );
 
 -- One row per hour component (or days value) written to, deleted from or confirmed in Nmbrs.
+-- In a period Nmbrs has closed (past_period_policy: retro) a code's change is a 'correction'
+-- line (the signed hours of the correction component) beside an 'unchanged' line of what the
+-- code held before.
 create table if not exists nmbrs_sync.sent_lines (
     id              bigint generated always as identity primary key,
     run_id          text not null references nmbrs_sync.runs (run_id),
@@ -57,7 +60,7 @@ create table if not exists nmbrs_sync.sent_lines (
     component_id    bigint,           -- Nmbrs id of the hour component, when known
     written_at      timestamptz not null default now(),
     constraint sent_lines_action_check
-        check (action in ('insert', 'delete', 'set_days', 'unchanged'))
+        check (action in ('insert', 'delete', 'set_days', 'unchanged', 'correction'))
 );
 
 -- Hours read from the warehouse but not sent, with the reason (e.g. unknown employee).
@@ -92,6 +95,22 @@ create table if not exists nmbrs_sync.plan_lines (
     planned_at      timestamptz not null default now()
 );
 
+-- Ledgers created before corrections existed: allow action 'correction' (altered only once).
+do $ledger$
+begin
+    if not exists (
+        select 1 from pg_constraint
+        where conrelid = 'nmbrs_sync.sent_lines'::regclass
+          and conname = 'sent_lines_action_check'
+          and pg_get_constraintdef(oid) like '%correction%'
+    ) then
+        alter table nmbrs_sync.sent_lines drop constraint if exists sent_lines_action_check;
+        alter table nmbrs_sync.sent_lines add constraint sent_lines_action_check
+            check (action in ('insert', 'delete', 'set_days', 'unchanged', 'correction'));
+    end if;
+end
+$ledger$;
+
 -- "What did we send for company X, period Y?" and "what happened to employee Z?"
 create index if not exists runs_company_period_idx
     on nmbrs_sync.runs (company_id, period, started_at desc);
@@ -112,7 +131,8 @@ create index if not exists plan_lines_company_employee_idx
 
 -- Per run: does every hour read end up either in Nmbrs or in excluded_hours?
 --   hours_read      the run's own count of the period (count_period_hours.sql)
---   hours_sent      ledger lines inserted or confirmed unchanged (deleted lines are old values)
+--   hours_sent      ledger lines inserted, corrections or confirmed unchanged (deleted lines
+--                   are old values)
 --   hours_planned   desired hours of the plan (what a dry run would have sent)
 --   hours_excluded  ledger excluded hours
 --   balanced        hours_read = (dry run ? hours_planned : hours_sent) + hours_excluded;
@@ -138,7 +158,7 @@ select
         + coalesce(x.hours, 0) as balanced
 from nmbrs_sync.runs as r
 left join lateral (
-    select sum(sl.hours) filter (where sl.action in ('insert', 'unchanged')) as hours
+    select sum(sl.hours) filter (where sl.action in ('insert', 'unchanged', 'correction')) as hours
     from nmbrs_sync.sent_lines as sl
     where sl.run_id = r.run_id
 ) as s on true

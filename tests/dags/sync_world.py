@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from dev.demo_data import PERIOD_END, PERIOD_START
+from dev.demo_data import ANNA, BRAM, EVA, GIJS, PERIOD_END, PERIOD_START
 from dev.local_warehouse import Database, Warehouse, seed_demo
 from nmbrs_sandbox import Sandbox, Scenario
 from tests.airflow_fixtures import ROOT, run_airflow
@@ -124,6 +124,44 @@ def raw_period_total(db: Database) -> Decimal:
         {"organisation_ids": None, "period_start": PERIOD_START, "period_end": PERIOD_END},
     )
     return Decimal(row["hours"])
+
+
+def change_keeping_hours(db: Database, *, drop_gijs: bool = False) -> None:
+    """Change November in Keeping after a sync: Anna's first shift gets 1.25 h longer, one of
+    Bram's single-shift days is deleted, and Eva gets a 5.5 h shift on a day she was free;
+    with ``drop_gijs`` every hour Gijs worked while employed is deleted too."""
+    period = {"start": PERIOD_START, "end": PERIOD_END}
+    db.execute(
+        "update keeping.time_entries set hours = hours + 1.25 where id = ("
+        " select min(id) from keeping.time_entries where user_id = %(anna)s"
+        " and purpose = 'work' and hours > 0 and date between %(start)s and %(end)s)",
+        {**period, "anna": ANNA},
+    )
+    db.execute(
+        "delete from keeping.time_entries where id = ("
+        " select min(e.id) from keeping.time_entries as e where e.user_id = %(bram)s"
+        " and e.purpose = 'work' and e.date between %(start)s and %(end)s and not exists ("
+        "  select 1 from keeping.time_entries as o"
+        "  where o.user_id = e.user_id and o.date = e.date and o.id <> e.id))",
+        {**period, "bram": BRAM},
+    )
+    db.execute(
+        "insert into keeping.time_entries"
+        " (id, organisation_id, user_id, date, purpose, hours, locked, approval_status)"
+        " select (select max(id) + 1 from keeping.time_entries), 2, %(eva)s, d::date, 'work',"
+        " 5.50, true, 'approved'"
+        " from generate_series(%(start)s::date, %(end)s::date, interval '1 day') as d"
+        " where not exists (select 1 from keeping.time_entries as e"
+        "  where e.user_id = %(eva)s and e.date = d::date)"
+        " order by d limit 1",
+        {**period, "eva": EVA},
+    )
+    if drop_gijs:
+        db.execute(
+            "delete from keeping.time_entries where user_id = %(gijs)s and purpose = 'work'"
+            " and date between %(gijs_start)s and %(end)s",
+            {**period, "gijs": GIJS, "gijs_start": GIJS_START},
+        )
 
 
 @dataclass

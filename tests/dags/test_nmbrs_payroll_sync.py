@@ -14,7 +14,6 @@ from decimal import Decimal
 import pytest
 import yaml
 
-from dev.demo_data import ANNA, BRAM, EVA, PERIOD_END, PERIOD_START
 from nmbrs_sandbox import Scenario
 from nmbrs_sandbox.scenario import DEMO_PATH
 from tests.dags.sync_world import (
@@ -30,6 +29,7 @@ from tests.dags.sync_world import (
     Holding,
     SyncRun,
     SyncWorld,
+    change_keeping_hours,
     company_of,
     holdings,
     own_world,
@@ -103,32 +103,7 @@ def second_run(november: SyncWorld, first_run: SyncRun) -> SyncRun:
 def corrected_run(november: SyncWorld, second_run: SyncRun) -> SyncRun:
     """After the second run, Keeping changes: Anna's first shift gets 1.25 h longer, one of
     Bram's single-shift days is deleted, and Eva gets a 5.5 h shift on a day she was free."""
-    period = {"start": PERIOD_START, "end": PERIOD_END}
-    november.db.execute(
-        "update keeping.time_entries set hours = hours + 1.25 where id = ("
-        " select min(id) from keeping.time_entries where user_id = %(anna)s"
-        " and purpose = 'work' and hours > 0 and date between %(start)s and %(end)s)",
-        {**period, "anna": ANNA},
-    )
-    november.db.execute(
-        "delete from keeping.time_entries where id = ("
-        " select min(e.id) from keeping.time_entries as e where e.user_id = %(bram)s"
-        " and e.purpose = 'work' and e.date between %(start)s and %(end)s and not exists ("
-        "  select 1 from keeping.time_entries as o"
-        "  where o.user_id = e.user_id and o.date = e.date and o.id <> e.id))",
-        {**period, "bram": BRAM},
-    )
-    november.db.execute(
-        "insert into keeping.time_entries"
-        " (id, organisation_id, user_id, date, purpose, hours, locked, approval_status)"
-        " select (select max(id) + 1 from keeping.time_entries), 2, %(eva)s, d::date, 'work',"
-        " 5.50, true, 'approved'"
-        " from generate_series(%(start)s::date, %(end)s::date, interval '1 day') as d"
-        " where not exists (select 1 from keeping.time_entries as e"
-        "  where e.user_id = %(eva)s and e.date = d::date)"
-        " order by d limit 1",
-        {**period, "eva": EVA},
-    )
+    change_keeping_hours(november.db)
     return november.run()
 
 

@@ -192,6 +192,29 @@ def test_hours_that_went_nowhere_show_as_unbalanced(warehouse_db: Database) -> N
     assert (row["difference"], row["balanced"]) == (Decimal("1.25"), False)
 
 
+def test_a_retro_correction_balances_and_old_ledgers_accept_it(warehouse_db: Database) -> None:
+    warehouse_db.run_sql_file(LEDGER)
+    # a ledger created before corrections existed
+    warehouse_db.execute(
+        "alter table nmbrs_sync.sent_lines drop constraint sent_lines_action_check;"
+        " alter table nmbrs_sync.sent_lines add constraint sent_lines_action_check"
+        " check (action in ('insert', 'delete', 'set_days', 'unchanged'))"
+    )
+    warehouse_db.run_sql_file(LEDGER)
+    start_run(warehouse_db, "retro-1")
+    # 12 h held from the closed run, corrected to 9.5 h; 0.5 h excluded
+    sent_line(warehouse_db, "retro-1", hours="12.00", action="unchanged")
+    sent_line(warehouse_db, "retro-1", hours="-2.50", action="correction")
+    excluded(warehouse_db, "retro-1", "0.50", "break")
+    finish_run(warehouse_db, "retro-1", hours_read="10.00")
+
+    row = balance(warehouse_db, "retro-1")
+
+    assert (row["hours_sent"], row["balanced"]) == (Decimal("9.50"), True)
+    with pytest.raises(psycopg2.errors.CheckViolation):
+        sent_line(warehouse_db, "retro-1", action="adjust")
+
+
 def test_a_dry_run_balances_against_its_plan(warehouse_db: Database) -> None:
     warehouse_db.run_sql_file(LEDGER)
     start_run(warehouse_db, "dry-1", dry_run=True)

@@ -17,6 +17,10 @@ with the desired hours keeps it; otherwise all components of that code are delet
 with the desired hours is inserted (if > 0). ``set_days`` is planned when desired days differ
 from the current days (None counts as 0). An employee with nothing to write is ``unchanged``.
 
+Strategy ``correct`` (a period Nmbrs has closed, where ``HourComponent_Delete`` cannot reach)
+deletes and clears nothing: per owned code whose total in Nmbrs differs from the desired hours it
+inserts one component with the difference (negative to lower it) on top of what Nmbrs holds.
+
 Strategy ``auto`` may instead clear the employee's period (``HourComponentVar_ClearCurrent``,
 current period only) and insert the owned components again, when that takes fewer write
 operations and the employee has no components of other codes (or ``restore_non_owned`` is on:
@@ -33,6 +37,7 @@ from typing import Any
 
 import pandas as pd
 
+from .balance import BalanceError, check_balance
 from .batching import chunked
 from .config import FrozenMap
 from .periods import PayrollPeriod
@@ -57,23 +62,9 @@ __all__ = [
 
 CENT = Decimal("0.01")
 _NOISE = Decimal("1e-9")
-STRATEGIES = ("delete", "auto")
+STRATEGIES = ("delete", "auto", "correct")
 _HOURS_COLUMNS = ("employee_id", "hour_code", "work_date", "hours", "purpose")
 _COMPONENT_COLUMNS = ("employee_id", "component_id", "hour_code", "hours")
-
-
-class BalanceError(ValueError):
-    """Hours read do not equal hours sent plus hours excluded."""
-
-    def __init__(self, hours_read: float, hours_sent: float, hours_excluded: float, gap: float):
-        self.hours_read = hours_read
-        self.hours_sent = hours_sent
-        self.hours_excluded = hours_excluded
-        self.gap = gap
-        super().__init__(
-            f"hours do not balance: read {hours_read:.2f} h, sent {hours_sent:.2f} h, "
-            f"excluded {hours_excluded:.2f} h; {gap:+.2f} h unaccounted for"
-        )
 
 
 def round_hours(value: Any) -> Decimal:
@@ -86,22 +77,6 @@ def round_hours(value: Any) -> Decimal:
             raise ValueError(f"hours must be a finite number, got {value!r}")
         number = Decimal(repr(as_float))
     return number.quantize(_NOISE, ROUND_HALF_EVEN).quantize(CENT, ROUND_HALF_UP)
-
-
-def check_balance(
-    hours_read: float,
-    hours_sent: float,
-    hours_excluded: float,
-    *,
-    rounding: float = 0.0,
-    tolerance: float = 0.005,
-) -> None:
-    """Raise :class:`BalanceError` unless ``hours_read + rounding`` equals ``hours_sent +
-    hours_excluded`` within ``tolerance``. ``rounding`` is the planned rounding difference
-    (:attr:`CompanyPlan.rounding`), so rounding to cents is not mistaken for lost hours."""
-    gap = float(hours_read) + float(rounding) - float(hours_sent) - float(hours_excluded)
-    if abs(gap) > tolerance:
-        raise BalanceError(float(hours_read), float(hours_sent), float(hours_excluded), gap)
 
 
 @dataclass(frozen=True)
@@ -125,14 +100,16 @@ class Delete:
 
 @dataclass(frozen=True)
 class Insert:
-    """One item of ``HourComponentVar_Insert_Batch``; ``restored`` marks a component of a
-    non-owned code put back after a clear."""
+    """One item of ``HourComponentVar_Insert_Batch``; ``restored``: a non-owned component put
+    back after a clear; ``held_before``: a correction's code total in Nmbrs before it (None:
+    the plan removed every component of the code before inserting)."""
 
     employee_id: int
     hour_code: int
     hours: Decimal
     comment: str | None
     restored: bool = False
+    held_before: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -155,7 +132,7 @@ class EmployeePlan:
     desired: Mapping[int, Decimal]
     current_days: int | None
     desired_days: int
-    strategy: str  # "unchanged" | "delete" | "clear_and_restore"
+    strategy: str  # "unchanged" | "delete" | "clear_and_restore" | "correct"
     deletes: tuple[Delete, ...] = ()
     clear: bool = False
     inserts: tuple[Insert, ...] = ()
@@ -310,6 +287,8 @@ def _code_action(
 ) -> str:
     if not owned:
         return "clear + restore" if emp.clear else "untouched (code not owned)"
+    if emp.strategy == "correct":
+        return "correct" if code in inserted else "keep"
     if emp.clear:
         return "clear + insert" if code in inserted else "clear"
     if code in deleted:
@@ -340,7 +319,8 @@ def plan_company(
     ``current_components``: ``employee_id``, ``component_id``, ``hour_code``, ``hours`` for the
     period. ``current_days``: employee_id -> days worked now (None or absent = not set).
     ``excluded``: the company's excluded rows so far, for the totals. ``strategy``: ``delete``
-    (default) or ``auto`` (may clear; only for the company's current period).
+    (default), ``auto`` (may clear; only for the company's current period) or ``correct``
+    (correction components only; for a period Nmbrs has closed).
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
@@ -408,7 +388,10 @@ def _plan_employee(
     strategy: str,
     restore_non_owned: bool,
 ) -> EmployeePlan:
-    deletes, inserts = _diff_by_code(employee_id, current, desired, owned, comment)
+    if strategy == "correct":
+        deletes, inserts = (), _corrections(employee_id, current, desired, owned, comment)
+    else:
+        deletes, inserts = _diff_by_code(employee_id, current, desired, owned, comment)
     set_days = desired_days if desired_days != (current_days or 0) else None
     base = EmployeePlan(
         employee_id=employee_id,
@@ -419,7 +402,7 @@ def _plan_employee(
         desired=FrozenMap(desired),
         current_days=current_days,
         desired_days=desired_days,
-        strategy="delete",
+        strategy="correct" if strategy == "correct" else "delete",
         deletes=deletes,
         inserts=inserts,
         set_days=set_days,
@@ -464,6 +447,23 @@ def _diff_by_code(
         if want > 0:
             inserts.append(Insert(employee_id, code, want, comment))
     return tuple(deletes), tuple(inserts)
+
+
+def _corrections(
+    employee_id: int,
+    current: tuple[Component, ...],
+    desired: Mapping[int, Decimal],
+    owned: frozenset[int],
+    comment: str,
+) -> tuple[Insert, ...]:
+    inserts = []
+    for code in sorted(owned):
+        held = round_hours(sum((c.hours for c in current if c.hour_code == code), Decimal(0)))
+        difference = desired.get(code, Decimal(0)) - held
+        if difference:
+            text = f"{comment} (correction)" if held else comment
+            inserts.append(Insert(employee_id, code, difference, text, held_before=held))
+    return tuple(inserts)
 
 
 def _employees_by_id(employees: pd.DataFrame) -> dict[int, dict[str, Any]]:

@@ -23,6 +23,8 @@ from nmbrs_provider.exceptions import (
 
 _CODE = re.compile(r"(?:--->\s*)?\b(\d{4})\s*:\s*(.*)", re.DOTALL)
 _PROTECTION_WORDS = re.compile(r"protect|twk|unprotected", re.IGNORECASE)
+#: Writes with no UnprotectedMode parameter: they can never change a period before the current.
+_WITHOUT_UNPROTECTED_MODE = frozenset({"HourComponent_Delete"})
 
 
 def parse_fault_code(message: str) -> tuple[int | None, str]:
@@ -111,9 +113,7 @@ def translate_fault(
         )
     if code == 2011 or (code == 9999 and _PROTECTION_WORDS.search(text)):
         return NmbrsProtectedPeriodError(
-            f"Period {period} is protected in Nmbrs (fault {code}: {text}) calling {call}: it is "
-            "before the company's current period. Sync the current period, or set "
-            "past_period_policy: retro to write a retroactive correction (UnprotectedMode).",
+            _protected_message(call, operation, period, f"fault {code}: {text}", args),
             code=code,
             **where,
         )
@@ -127,6 +127,31 @@ def translate_fault(
         f"Nmbrs answered {call} with fault {code if code is not None else '(no code)'}: {text}",
         code=code,
         **where,
+    )
+
+
+def _protected_message(
+    call: str, operation: str, period: str, fault: str, args: Mapping[str, Any]
+) -> str:
+    """What to do about a protected period depends on whether UnprotectedMode was sent."""
+    if args.get("UnprotectedMode"):
+        return (
+            f"Nmbrs refused {call} for period {period} even in UnprotectedMode ({fault}); "
+            "past_period_policy is already retro. Nmbrs no longer accepts retroactive changes "
+            "to this period: check in Nmbrs whether it is closed for corrections."
+        )
+    if "UnprotectedMode" not in args and operation in _WITHOUT_UNPROTECTED_MODE:
+        return (
+            f"Nmbrs refused {call} ({fault}): the component is in a period before the "
+            f"company's current period, and {operation} takes no UnprotectedMode, so no "
+            "policy lets it change a closed period. Nmbrs probably closed the period while "
+            "the run was writing: run it again; under past_period_policy: retro the sync "
+            "then corrects the closed period with correction components instead."
+        )
+    return (
+        f"Period {period} is protected in Nmbrs ({fault}) calling {call}: it is before the "
+        "company's current period. Sync the current period, or set past_period_policy: retro "
+        "to write a retroactive correction (UnprotectedMode)."
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -13,9 +13,9 @@ import pandas as pd
 from nmbrs_provider.core.config import SyncConfig
 from nmbrs_provider.core.contracts import classify_contracts
 from nmbrs_provider.core.matching import match_employees
-from nmbrs_provider.core.period_policy import SKIP, decide_period
+from nmbrs_provider.core.period_policy import RETRO, SKIP, decide_period
 from nmbrs_provider.core.periods import PayrollPeriod
-from nmbrs_provider.core.planning import CompanyPlan, check_balance, plan_company
+from nmbrs_provider.core.planning import CompanyPlan, Insert, check_balance, plan_company
 from nmbrs_provider.core.routing import route_hours
 from nmbrs_provider.core.user_codes import describe_merged, merged_accounts
 from nmbrs_provider.sync.loader import LoadSettings, apply_plan
@@ -147,7 +147,9 @@ def sync_company(
         # Plan and write under one lock: a second run of this company and period waits, then
         # plans against what the first one wrote (never against a stale read of Nmbrs).
         with warehouse.company_lock(company_id, period):
-            plan, merged = _plan(nmbrs, warehouse, config, company_id, period, run)
+            # A closed period is corrected, never deleted from (Nmbrs refuses that: 2011).
+            strategy = "correct" if decision.action == RETRO else "delete"
+            plan, merged = _plan(nmbrs, warehouse, config, company_id, period, run, strategy)
             warehouse.record_plan(run.run_id, plan_lines(plan))
             log.info("Plan: %s\n%s", plan.summary(), render_plan(plan))
             if dry_run:
@@ -177,6 +179,7 @@ def _plan(
     company_id: int,
     period: PayrollPeriod,
     run: RunIdentity,
+    strategy: str,
 ) -> tuple[CompanyPlan, list[dict[str, Any]]]:
     company = config.company(company_id)
     hours = extract_company_hours(warehouse, config, company_id, period)
@@ -205,6 +208,7 @@ def _plan(
         holdings.days,
         comment=company.render_comment(period),
         excluded=excluded,
+        strategy=strategy,
     )
     return plan, merged
 
@@ -266,7 +270,12 @@ def plan_lines(plan: CompanyPlan) -> list[dict[str, Any]]:
 
 
 def sent_lines(plan: CompanyPlan, period: PayrollPeriod) -> list[dict[str, Any]]:
-    """Ledger rows of what Nmbrs holds from the sync for the plan's employees."""
+    """Ledger rows of what Nmbrs holds from the sync for the plan's employees.
+
+    A correction (strategy ``correct``) is recorded as the code's total Nmbrs held before it
+    (``unchanged``) plus the correction component (``correction``, its signed hours): together
+    they are what Nmbrs holds now, as ``insert`` and ``unchanged`` lines are otherwise.
+    """
     rows = []
     for emp in plan.employees:
         base = {
@@ -276,17 +285,33 @@ def sent_lines(plan: CompanyPlan, period: PayrollPeriod) -> list[dict[str, Any]]
             "period": str(period),
         }
         inserted = {i.hour_code for i in emp.inserts if not i.restored}
+        corrected = {i.hour_code for i in emp.inserts if i.held_before is not None}
+        rows += _correction_lines(base, emp.inserts)
         for d in emp.deletes:
             rows.append({**base, "hour_code": d.hour_code, "hours": d.hours, "days": None,
                          "action": "delete", "component_id": d.component_id})  # fmt: skip
         for code, hours in sorted(emp.desired.items()):
-            if hours > 0:
+            if hours > 0 and code not in corrected:
                 action = "insert" if code in inserted else "unchanged"
                 rows.append({**base, "hour_code": code, "hours": hours, "days": None,
                              "action": action, "component_id": None})  # fmt: skip
         rows.append({**base, "hour_code": None, "hours": None, "days": emp.desired_days,
                      "action": "set_days" if emp.set_days is not None else "unchanged",
                      "component_id": None})  # fmt: skip
+    return rows
+
+
+def _correction_lines(base: dict[str, Any], inserts: Iterable[Insert]) -> list[dict[str, Any]]:
+    rows = []
+    for i in inserts:
+        if i.held_before is None:
+            continue
+        line = {**base, "hour_code": i.hour_code, "days": None, "component_id": None}
+        if i.held_before:
+            rows.append({**line, "hours": i.held_before, "action": "unchanged"})
+            rows.append({**line, "hours": i.hours, "action": "correction"})
+        else:
+            rows.append({**line, "hours": i.hours, "action": "insert"})
     return rows
 
 

@@ -7,11 +7,12 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from nmbrs_provider.core.config import LoadConfig
 from nmbrs_provider.core.periods import PayrollPeriod
-from nmbrs_provider.core.planning import CompanyPlan, Insert, verify
+from nmbrs_provider.core.planning import CompanyPlan, Insert, round_hours, verify
 from nmbrs_provider.exceptions import NmbrsError, NmbrsTransientError
 from nmbrs_provider.models import DaysWorked, NewHourComponent
 from nmbrs_provider.sync.nmbrs_state import NmbrsHoldings, read_holdings
@@ -66,7 +67,8 @@ def apply_plan(
     unprotected: bool,
     settings: LoadSettings | None = None,
 ) -> LoadResult:
-    """Delete, clear, insert and set days as planned; read back and verify.
+    """Delete, clear, insert (components or corrections) and set days as planned; read back
+    and verify.
 
     Deletes, clears and days are idempotent and retried by the hook; deletes and clears (one
     call each, Nmbrs has no batch for them) go out side by side. A batch insert whose answer
@@ -168,12 +170,33 @@ def _insert_chunk(
 def _not_yet_held(
     hook: NmbrsHook, inserts: Sequence[Insert], period: PayrollPeriod
 ) -> list[Insert]:
-    """Inserts whose (employee, hour code) Nmbrs holds no component of.
+    """The inserts Nmbrs has not applied yet, read back from Nmbrs.
 
-    Before inserting, the plan removed every component of an inserted code, so a component of
-    that code now present can only come from this very insert.
+    A plain insert: Nmbrs holds no component of its (employee, hour code); the plan removed
+    every one before inserting, so one now present can only come from this very insert. A
+    correction: the code's total in Nmbrs is still ``held_before`` (at ``held_before + hours``
+    it was applied; any other total means someone else changed it, and nothing is resent).
     """
     employees = sorted({i.employee_id for i in inserts})
     found = hook.map_concurrently(lambda e: hook.get_hour_components(e, period), employees)
-    held = {(e, c.hour_code) for e, cs in zip(employees, found, strict=True) for c in cs}
-    return [i for i in inserts if (i.employee_id, i.hour_code) not in held]
+    totals: dict[tuple[int, int], Decimal] = {}
+    for employee_id, components in zip(employees, found, strict=True):
+        for c in components:
+            key = (employee_id, c.hour_code)
+            totals[key] = totals.get(key, Decimal(0)) + c.hours
+    pending = []
+    for i in inserts:
+        total = totals.get((i.employee_id, i.hour_code))
+        if i.held_before is None:
+            if total is None:
+                pending.append(i)
+        elif round_hours(total or 0) == i.held_before:
+            pending.append(i)
+        elif round_hours(total or 0) != i.held_before + i.hours:
+            raise NmbrsError(
+                f"Employee {i.employee_id}, hour code {i.hour_code}: after a lost answer Nmbrs "
+                f"holds {round_hours(total or 0)} h in {period}, neither the {i.held_before} h "
+                f"before the correction of {i.hours:+} h nor the total after it; something "
+                "else changed it meanwhile. Nothing was resent: run the period again."
+            )
+    return pending

@@ -285,6 +285,56 @@ def test_unchanged_employees_stay_unchanged_under_auto():
     assert by_id(result)[COR].unchanged
 
 
+def test_correct_strategy_inserts_the_difference_on_top_of_what_nmbrs_holds():
+    """A closed period: nothing is deleted; per owned code one component with the difference."""
+    current = components(
+        (ANNA, 9001, 2100, 12.0),  # the sync's component, paid in the closed run
+        (ANNA, 9002, 3100, 10.0),  # 2 h too many now
+        (ANNA, 9003, 5000, 6.0),  # entered by hand under a code the sync does not own
+        (COR, 9004, 2100, 3.0),  # Cor's 4 h held as two components: nothing to correct
+        (COR, 9005, 2100, 1.0),
+        (DIRK, 9006, 2100, 5.0),  # no hours any more: corrected to zero
+    )
+    result = plan(current=current, days={ANNA: 3, COR: 1, DIRK: 1}, strategy="correct")
+    anna, cor, dirk = (by_id(result)[e] for e in (ANNA, COR, DIRK))
+    assert (result.deletes, result.clears) == ((), ())
+    assert anna.strategy == "correct"
+    assert anna.inserts == (
+        Insert(ANNA, 2100, D("4.17"), "Keeping 2026-11-M (correction)", held_before=D("12.00")),
+        Insert(ANNA, 3100, D("-2.00"), "Keeping 2026-11-M (correction)", held_before=D("10.00")),
+    )
+    assert cor.unchanged
+    assert dirk.inserts == (
+        Insert(DIRK, 2100, D("-5.00"), "Keeping 2026-11-M (correction)", held_before=D("5.00")),
+    )
+    assert dirk.set_days == 0
+    table = result.to_frame().set_index(["employee_id", "hour_code"])["action"]
+    assert table[(ANNA, 2100)] == "correct" and table[(ANNA, 5000)] == "untouched (code not owned)"
+
+
+def test_correct_strategy_into_an_empty_period_inserts_the_totals():
+    result = plan(strategy="correct")
+    assert [(i.employee_id, i.hour_code, i.hours, i.held_before) for i in result.inserts] == [
+        (ANNA, 2100, D("16.17"), D("0.00")),
+        (ANNA, 3100, D("8.00"), D("0.00")),
+        (COR, 2100, D("4.00"), D("0.00")),
+    ]
+    assert {i.comment for i in result.inserts} == {"Keeping 2026-11-M"}
+
+
+def test_a_corrected_period_verifies_and_needs_no_second_correction():
+    current = components((ANNA, 9001, 2100, 12.0), (ANNA, 9002, 3100, 8.0), (COR, 9003, 2100, 4.0))
+    first = plan(current=current, days={ANNA: 3, COR: 1}, strategy="correct")
+    (correction,) = first.inserts
+    after = pd.concat(
+        [current, components((ANNA, 9010, correction.hour_code, correction.hours))],
+        ignore_index=True,
+    )
+    assert verify(first, after, {ANNA: 3, COR: 1}) == []
+    again = plan(current=after, days={ANNA: 3, COR: 1}, strategy="correct")
+    assert again.changed == ()
+
+
 def test_verify_accepts_the_planned_state_and_reports_each_mismatch():
     current = components((ANNA, 9001, 2100, 12.0), (ANNA, 9005, 5000, 2.0))
     result = plan(current=current, days={ANNA: 2})

@@ -69,8 +69,26 @@ def test_each_code_has_its_type(text, kind):
 
 
 def test_protected_period_message_names_period_and_what_to_do():
-    err = translate("2011: Protected mode", Period=10, Year=2026)
+    err = translate("2011: Protected mode", Period=10, Year=2026, UnprotectedMode=False)
     assert "2026-10" in str(err) and "past_period_policy: retro" in str(err)
+
+
+def test_protected_period_in_unprotected_mode_does_not_advise_retro_again():
+    err = translate("2011: Protected mode", Period=10, Year=2026, UnprotectedMode=True)
+    assert isinstance(err, e.NmbrsProtectedPeriodError)
+    assert "2026-10" in str(err) and "even in UnprotectedMode" in str(err)
+    assert "past_period_policy is already retro" in str(err)
+    assert "set past_period_policy: retro" not in str(err)
+
+
+def test_protected_period_refusing_a_delete_says_it_takes_no_unprotected_mode():
+    err = translate(
+        "2011: Protected mode", operation="HourComponent_Delete", EmployeeId=7, HourComponentID=9
+    )
+    assert isinstance(err, e.NmbrsProtectedPeriodError)
+    assert "HourComponent_Delete takes no UnprotectedMode" in str(err)
+    assert "correction components" in str(err) and "(current)" not in str(err)
+    assert "set past_period_policy: retro to" not in str(err)
 
 
 def test_invalid_hour_code_names_the_employees_of_the_batch():
