@@ -21,20 +21,10 @@ import pytest
 from dev.local_warehouse import seed_demo
 from tests.airflow_fixtures import AIRFLOW, ROOT, run_airflow
 from tests.nmbrs_provider.conftest import DEMO_USER, nmbrs_conn_json
-from tests.reliability.test_transient_faults import NOVEMBER, held
+from tests.reliability.test_transient_faults import CHANGE_AN_HOUR, NOVEMBER, held
 
 HOLD_WAIT_S = 120
 DAG_ARGS = ("dags", "test", "nmbrs_payroll_sync", "--conf", NOVEMBER)
-# One worked entry of Anna (71001) in November gets an hour more: the next run deletes her
-# component of the sync's code and inserts the new one.
-CHANGE_AN_HOUR = """
-update keeping.time_entries set hours = hours + 1
-where id = (
-    select min(id) from keeping.time_entries
-    where user_id = 71001 and purpose = 'work' and hours is not null
-      and date between '2026-11-01' and '2026-11-30'
-)
-"""
 
 
 @dataclass(frozen=True)
