@@ -25,7 +25,9 @@ from tests.airflow_fixtures import AIRFLOW, ROOT, run_airflow
 from tests.nmbrs_provider.conftest import DEMO_USER, nmbrs_conn_json
 from tests.reliability.test_transient_faults import CHANGE_AN_HOUR, NOVEMBER, held
 
-HOLD_WAIT_S = 120
+HOLD_WAIT_S = 120  # for the held call to arrive
+READY_WAIT_S = 30  # then for the writes that come before the crash point
+CLIENT_TIMEOUT_S = 60  # longer than READY_WAIT_S: the worker never gives up on the held call
 DAG_ARGS = ("dags", "test", "nmbrs_payroll_sync", "--conf", NOVEMBER)
 
 
@@ -101,7 +103,9 @@ def _config(tmp_path: Path, chunk_size: int) -> Path:
 
 def _env(airflow_env, sandbox, warehouse_db) -> dict[str, str]:
     env = dict(airflow_env)
-    env["AIRFLOW_CONN_NMBRS_DEFAULT"] = nmbrs_conn_json(sandbox.url, *DEMO_USER, timeout=5)
+    env["AIRFLOW_CONN_NMBRS_DEFAULT"] = nmbrs_conn_json(
+        sandbox.url, *DEMO_USER, timeout=CLIENT_TIMEOUT_S
+    )
     env["AIRFLOW_CONN_KEEPING_WAREHOUSE"] = warehouse_db.airflow_conn_json()
     return env
 
@@ -110,7 +114,7 @@ def _run_and_kill(
     env: dict[str, str], sandbox, log: Path, ready: Callable[[], bool]
 ) -> tuple[bool, int]:
     """Run the DAG until the held call arrived and ``ready()`` (the writes that come first are
-    in), then SIGKILL its process group."""
+    in; at most ``READY_WAIT_S`` later), then SIGKILL its process group."""
     with log.open("w") as out:
         worker = subprocess.Popen(
             [AIRFLOW, *DAG_ARGS],
@@ -124,9 +128,13 @@ def _run_and_kill(
             deadline = time.monotonic() + HOLD_WAIT_S
             arrived = False
             while worker.poll() is None and time.monotonic() < deadline:
-                arrived = arrived or sandbox.wait_for_held(0.2)
-                if arrived and ready():
-                    break
+                if not arrived and sandbox.wait_for_held(0.2):
+                    arrived = True
+                    deadline = time.monotonic() + READY_WAIT_S
+                if arrived:
+                    if ready():
+                        break
+                    time.sleep(0.05)
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(worker.pid, signal.SIGKILL)
@@ -211,15 +219,15 @@ def test_a_rerun_after_a_killed_worker_reaches_the_fault_free_state(
     log = tmp_path / "killed_run.log"
     arrived, returncode = _run_and_kill(env, crashed, log, ready)
     assert arrived, f"{point.operation} was never called:\n{log.read_text()[-6000:]}"
+    # What the killed run had done: the writes before the crash point, and no more of its own.
+    assert {op: applied(op) for op, _ in point.applied_before} == dict(point.applied_before)
+    assert applied(point.operation) == point.skip
     assert returncode == -signal.SIGKILL
     (held_call,) = _held_calls(crashed)
     assert held_call["operation"] == point.operation
     assert held_call["http_status"] is None, "held, dropped without an answer"
     assert held_call["employee_ids"], "a real call, not a permission probe"
     assert set(held_call["employee_ids"]) <= set(point.employee_ids), held_call
-    # What the killed run had done: the writes before the crash point, and no more of its own.
-    assert {op: applied(op) for op, _ in point.applied_before} == dict(point.applied_before)
-    assert applied(point.operation) == point.skip
     if point.chunk_size:  # chunks of one: the first applied, the second held, no third yet
         chunks = _chunks(crashed.calls()[earlier_calls:], point.employee_ids)
         assert [len(c["employee_ids"]) for c in chunks] == [1, 1], chunks
