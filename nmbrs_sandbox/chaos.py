@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,12 @@ class _Injection:
     kind: str
     times: int
     skip: int = 0  # matching calls to let through first
+    employee_ids: frozenset[int] | None = None  # only calls naming one of these (None: any)
+
+    def matches(self, service: str, operation: str, named: Callable[[], frozenset[int]]) -> bool:
+        if self.operation not in (None, operation, f"{service}.{operation}"):
+            return False
+        return self.employee_ids is None or bool(self.employee_ids & named())
 
 
 class Chaos:
@@ -88,10 +95,19 @@ class Chaos:
         with self._lock:
             self._rng = random.Random(seed)
 
-    def inject(self, operation: str | None, kind: str, times: int, skip: int = 0) -> None:
+    def inject(
+        self,
+        operation: str | None,
+        kind: str,
+        times: int,
+        skip: int = 0,
+        employee_ids: Iterable[int] | None = None,
+    ) -> None:
         """Fail the next ``times`` calls of ``operation`` (any when None) with ``kind``.
 
         The first ``skip`` matching calls are let through (e.g. ``skip=1``: the second call).
+        With ``employee_ids`` only calls whose arguments name at least one of them match (a
+        write-permission probe names employee 0, so it never matches real employees).
         """
         if kind not in FAULT_KINDS + HELD_KINDS:
             raise ValueError(f"kind must be one of {FAULT_KINDS + HELD_KINDS}")
@@ -99,18 +115,38 @@ class Chaos:
             raise ValueError("times must be at least 1")
         if skip < 0:
             raise ValueError("skip cannot be negative")
+        targets = None if employee_ids is None else frozenset(_ids(employee_ids))
+        if targets is not None and not targets:
+            raise ValueError("employee_ids cannot be empty (None matches any call)")
         with self._lock:
-            self._injections.append(_Injection(operation, kind, times, skip))
+            self._injections.append(_Injection(operation, kind, times, skip, targets))
 
     def clear(self) -> None:
         with self._lock:
             self._injections.clear()
 
-    def draw(self, service: str, operation: str, knobs: Knobs) -> str | None:
-        """The fault kind for this call, or None to serve it normally."""
+    def draw(
+        self,
+        service: str,
+        operation: str,
+        knobs: Knobs,
+        employee_ids: Callable[[], Iterable[int]] = tuple,
+    ) -> str | None:
+        """The fault kind for this call, or None to serve it normally.
+
+        ``employee_ids`` gives the employees the call names; it is only called when an
+        injection targets employees.
+        """
+        named_once: list[frozenset[int]] = []
+
+        def named() -> frozenset[int]:
+            if not named_once:
+                named_once.append(frozenset(employee_ids()))
+            return named_once[0]
+
         with self._lock:
             for injection in self._injections:
-                if injection.operation in (None, operation, f"{service}.{operation}"):
+                if injection.matches(service, operation, named):
                     if injection.skip:
                         injection.skip -= 1
                         continue
@@ -121,3 +157,12 @@ class Chaos:
             if knobs.fault_rate and self._rng.random() < knobs.fault_rate:
                 return self._rng.choice(knobs.fault_kinds)
         return None
+
+
+def _ids(values: Iterable[int]) -> list[int]:
+    if isinstance(values, (str, bytes)):
+        raise ValueError("employee_ids must be a list of integers")
+    ids = list(values)
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in ids):
+        raise ValueError("employee_ids must be a list of integers")
+    return ids

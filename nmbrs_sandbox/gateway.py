@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 import threading
@@ -109,8 +110,11 @@ class Gateway:
         record["operation"] = request.operation
         record["username"] = credentials.username if credentials else None
         knobs = self._knobs()
-        kind = self._chaos.draw(service.name, request.operation, knobs)
+        involved = functools.cache(lambda: _involved(service, request))
+        kind = self._chaos.draw(service.name, request.operation, knobs, lambda: involved()[1])
         record["injected"] = kind
+        if kind == "hold" or kind in PRE_APPLY:  # never served: log whom the call named
+            record["company_id"], record["employee_ids"] = involved()
         # Nmbrs counts a call when it arrives; the latency is the time spent on the way and in
         # the server, so the throttle sees the arrival time, not the end of the latency.
         over = knobs.throttle_limit and self._throttle.over_limit(
@@ -203,6 +207,18 @@ class Gateway:
         ):
             raise NmbrsFault(faults.INVALID_AUTHENTICATION)
         return account
+
+
+def _involved(service: Service, request: soap.SoapRequest) -> tuple[int | None, list[int]]:
+    """The company and employee ids the call's arguments name (none when unreadable)."""
+    operation = service.operation(request.operation)
+    if operation is None or request.namespace != service.namespace:
+        return None, []
+    try:
+        args = soap.decode_fields(request.body, operation.params, service.namespace)
+    except ClientFault:
+        return None, []
+    return involved_ids(args)
 
 
 def _fault(

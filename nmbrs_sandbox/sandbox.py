@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -150,11 +150,18 @@ class Sandbox:
             self._world.current[company_id] = (year, period)
 
     def inject(
-        self, operation: str | None = None, kind: str = "http_503", times: int = 1, skip: int = 0
+        self,
+        operation: str | None = None,
+        kind: str = "http_503",
+        times: int = 1,
+        skip: int = 0,
+        employee_ids: Iterable[int] | None = None,
     ) -> None:
         """Make the next ``times`` calls of ``operation`` (any when None) fail with ``kind``.
 
-        The first ``skip`` matching calls are let through first.
+        The first ``skip`` matching calls are let through first. With ``employee_ids`` only
+        calls naming at least one of these employees match (the call log's ``employee_ids``),
+        so a fault lands on a real write, never on a write-permission probe (employee 0).
 
         ``kind="hold"`` blocks the call before it is applied until :meth:`release_held` or
         :meth:`stop`, then closes its connection without applying it; :meth:`wait_for_held`
@@ -163,7 +170,7 @@ class Sandbox:
         if kind == "hold":
             self._gateway.held.clear()
             self._gateway.release.clear()
-        self._chaos.inject(operation, kind, times, skip)
+        self._chaos.inject(operation, kind, times, skip, employee_ids)
 
     def wait_for_held(self, timeout: float | None = None) -> bool:
         """Wait until a call injected with ``kind="hold"`` arrives; False on timeout."""

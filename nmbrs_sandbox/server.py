@@ -8,6 +8,7 @@ import logging
 import socket
 import struct
 import threading
+from collections.abc import Iterable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
@@ -37,7 +38,12 @@ class App(Protocol):
     def set_knobs(self, **changes: Any) -> dict[str, Any]: ...
     def reset(self) -> None: ...
     def inject(
-        self, operation: str | None = None, kind: str = ..., times: int = 1, skip: int = 0
+        self,
+        operation: str | None = None,
+        kind: str = ...,
+        times: int = 1,
+        skip: int = 0,
+        employee_ids: Iterable[int] | None = None,
     ) -> None: ...
 
 

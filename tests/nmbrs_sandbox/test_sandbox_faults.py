@@ -12,6 +12,8 @@ from nmbrs_sandbox import Sandbox
 from tests.nmbrs_sandbox.sandbox_api import Api, fault_code, hours
 
 ANNA = 500001
+BRAM = 500002
+DAAN = 500004  # holds a hand-entered 3100 component in 2026-11
 INSERT = "HourComponentVar_Insert_Batch"
 HELD_S, CLIENT_TIMEOUT_S = 120.0, 5.0
 
@@ -66,6 +68,62 @@ def test_injection_targets_one_operation_for_n_calls(nmbrs_sandbox: Sandbox, api
     assert fault_code(lambda: api.insert_hours([hours(ANNA)])) == 1006
     api.insert_hours([hours(ANNA)])
     assert _applied(nmbrs_sandbox) == 1
+
+
+def test_an_injection_for_employees_skips_probes_and_other_employees(
+    nmbrs_sandbox: Sandbox, api: Api
+) -> None:
+    nmbrs_sandbox.inject(INSERT, "fault_1006", employee_ids=[BRAM], skip=1)
+
+    assert fault_code(lambda: api.insert_hours([hours(0)])) == 2003  # a permission probe
+    api.insert_hours([hours(ANNA)])  # another employee
+    api.insert_hours([hours(ANNA), hours(BRAM)])  # names Bram: matches, let through (skip=1)
+    assert fault_code(lambda: api.insert_hours([hours(BRAM)])) == 1006
+    api.insert_hours([hours(BRAM)])  # the injection is used up
+
+    calls = nmbrs_sandbox.calls()
+    assert [(c["employee_ids"], c["injected"]) for c in calls] == [
+        ([0], None),
+        ([ANNA], None),
+        ([ANNA, BRAM], None),
+        ([BRAM], "fault_1006"),
+        ([BRAM], None),
+    ]
+    assert len(nmbrs_sandbox.hour_components(BRAM, 2026, 11)) == 2
+
+
+def test_an_injection_for_employees_matches_a_single_employee_argument(
+    nmbrs_sandbox_factory,
+) -> None:
+    sandbox = nmbrs_sandbox_factory(timeout_seconds=1.0)
+    api = Api(sandbox.url, timeout=0.3)
+    (holiday,) = sandbox.hour_components(DAAN, 2026, 11)
+    sandbox.inject("HourComponent_Delete", "http_503_after_apply", employee_ids=[DAAN])
+
+    assert fault_code(lambda: _delete(api, 0, 0)) == 2003  # the probe is not hit
+    with pytest.raises(zeep.exceptions.TransportError):
+        _delete(api, DAAN, holiday["Id"])
+
+    assert sandbox.hour_components(DAAN, 2026, 11) == []  # applied, the answer lost
+    assert [c["injected"] for c in sandbox.calls()] == [None, "http_503_after_apply"]
+
+
+def test_an_injection_for_employees_over_http(nmbrs_sandbox: Sandbox, api: Api) -> None:
+    url = f"{nmbrs_sandbox.url}/_sandbox/inject"
+    payload = {"operation": INSERT, "kind": "fault_1006", "employee_ids": [BRAM]}
+    assert requests.post(url, json=payload, timeout=5).status_code == 200
+
+    api.insert_hours([hours(ANNA)])
+    assert fault_code(lambda: api.insert_hours([hours(BRAM)])) == 1006
+    for bad in ([], "500002", [True], ["500002"]):
+        answer = requests.post(url, json={**payload, "employee_ids": bad}, timeout=5)
+        assert answer.status_code == 400, bad
+
+
+def _delete(api: Api, employee_id: int, component_id: int) -> object:
+    return api.employee(
+        "HourComponent_Delete", EmployeeId=employee_id, HourComponentID=component_id
+    )
 
 
 def _random_kinds(sandbox: Sandbox, calls: int) -> list[str | None]:

@@ -12,65 +12,109 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from dev.local_warehouse import seed_demo
 from tests.airflow_fixtures import AIRFLOW, ROOT, run_airflow
 from tests.nmbrs_provider.conftest import DEMO_USER, nmbrs_conn_json
-from tests.reliability.test_transient_faults import NOVEMBER, held
+from tests.reliability.test_transient_faults import CHANGE_AN_HOUR, NOVEMBER, held
 
-HOLD_WAIT_S = 120
+HOLD_WAIT_S = 120  # for the held call to arrive
+READY_WAIT_S = 30  # then for the writes that come before the crash point
+CLIENT_TIMEOUT_S = 60  # longer than READY_WAIT_S: the worker never gives up on the held call
 DAG_ARGS = ("dags", "test", "nmbrs_payroll_sync", "--conf", NOVEMBER)
-# One worked entry of Anna (71001) in November gets an hour more: the next run deletes her
-# component of the sync's code and inserts the new one.
-CHANGE_AN_HOUR = """
-update keeping.time_entries set hours = hours + 1
-where id = (
-    select min(id) from keeping.time_entries
-    where user_id = 71001 and purpose = 'work' and hours is not null
-      and date between '2026-11-01' and '2026-11-30'
-)
-"""
+
+
+INSERT = "HourComponentVar_Insert_Batch"
+DAYS = "DaysVar_Set_Batch"
+DELETE = "HourComponent_Delete"
+READ = "HourComponentVar_Get"
+ANNA = 500001
+HORECA_FLEXIBLE = (500001, 500002, 500004)  # Anna, Bram, Daan: 54613's flexible employees
 
 
 @dataclass(frozen=True)
 class CrashPoint:
-    operation: str  # the call the worker is killed while waiting for (never applied)
-    nth: int = 0  # which call of ``operation`` (0: the first) after ``after``
-    after: str | None = None  # count from the first call of this operation
+    """Where the worker dies: while waiting for the answer to a held (never applied) call.
+
+    The hold only matches calls naming one of ``employee_ids``, so it lands on a real write or
+    read, never on a write-permission probe (employee 0). The worker is killed once the calls
+    of ``applied_before`` (operation: how many naming those employees) have been applied.
+    """
+
+    operation: str
+    employee_ids: tuple[int, ...] = HORECA_FLEXIBLE
+    skip: int = 0  # matching calls let through (and applied) before the held one
+    applied_before: tuple[tuple[str, int], ...] = ()
     changed: bool = False  # a run first, then an hour changed: the crash run deletes and inserts
+    chunk_size: int | None = None  # load.chunk_size for the killed run and the rerun
 
 
 CRASH_POINTS = {
-    # nth=1: the first Insert_Batch of the change run is its write-permission probe (employee 0).
+    # The change run deletes Anna's component, then is killed waiting for her new one.
     "after_the_deletes_before_the_insert": CrashPoint(
-        "HourComponentVar_Insert_Batch", nth=1, changed=True
+        INSERT, (ANNA,), applied_before=((DELETE, 1),), changed=True
     ),
-    "between_insert_chunks": CrashPoint("HourComponentVar_Insert_Batch", nth=1),
-    "before_the_days": CrashPoint("DaysVar_Set_Batch"),
-    "before_the_ledger": CrashPoint("HourComponentVar_Get", after="DaysVar_Set_Batch"),
+    # One component per chunk: three chunks for 54613; killed after the first, on the second.
+    "between_insert_chunks": CrashPoint(
+        INSERT, skip=1, applied_before=((INSERT, 1),), chunk_size=1
+    ),
+    # Hours and days go out side by side: killed on the days once the hours are in.
+    "after_the_insert_before_the_days": CrashPoint(DAYS, applied_before=((INSERT, 1),)),
+    # Anna's second read is the read-back after the writes, before the ledger records them.
+    "before_the_ledger": CrashPoint(READ, (ANNA,), skip=1, applied_before=((INSERT, 1), (DAYS, 1))),
 }
+
+
+def _applied(calls: list[dict[str, Any]], operation: str, employees: tuple[int, ...]) -> int:
+    """How many calls of ``operation`` naming one of ``employees`` Nmbrs answered normally."""
+    return sum(
+        1
+        for c in calls
+        if c["operation"] == operation
+        and set(c["employee_ids"]) & set(employees)
+        and c["injected"] is None
+        and c["fault_code"] is None
+        and c["http_status"] == 200
+    )
+
+
+def _chunks(calls: list[dict[str, Any]], employees: tuple[int, ...]) -> list[dict[str, Any]]:
+    """The insert calls naming one of ``employees`` (held or answered), oldest first."""
+    return [
+        c for c in calls if c["operation"] == INSERT and set(c["employee_ids"]) & set(employees)
+    ]
+
+
+def _config(tmp_path: Path, chunk_size: int) -> Path:
+    """The demo sync config with ``load.chunk_size`` set."""
+    config = yaml.safe_load((ROOT / "include" / "nmbrs_sync.yaml").read_text("utf-8"))
+    config["load"] = {"chunk_size": chunk_size}
+    path = tmp_path / "nmbrs_sync.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
+    return path
 
 
 def _env(airflow_env, sandbox, warehouse_db) -> dict[str, str]:
     env = dict(airflow_env)
-    env["AIRFLOW_CONN_NMBRS_DEFAULT"] = nmbrs_conn_json(sandbox.url, *DEMO_USER, timeout=5)
+    env["AIRFLOW_CONN_NMBRS_DEFAULT"] = nmbrs_conn_json(
+        sandbox.url, *DEMO_USER, timeout=CLIENT_TIMEOUT_S
+    )
     env["AIRFLOW_CONN_KEEPING_WAREHOUSE"] = warehouse_db.airflow_conn_json()
     return env
 
 
-def _skip(point: CrashPoint, operations: list[str]) -> int:
-    """How many calls of the crash point's operation come before it (in a calm run)."""
-    start = operations.index(point.after) + 1 if point.after else 0
-    return operations[:start].count(point.operation) + point.nth
-
-
-def _run_and_kill(env: dict[str, str], sandbox, log: Path) -> tuple[bool, int]:
-    """Run the DAG until the held call arrives, then SIGKILL its process group."""
+def _run_and_kill(
+    env: dict[str, str], sandbox, log: Path, ready: Callable[[], bool]
+) -> tuple[bool, int]:
+    """Run the DAG until the held call arrived and ``ready()`` (the writes that come first are
+    in; at most ``READY_WAIT_S`` later), then SIGKILL its process group."""
     with log.open("w") as out:
         worker = subprocess.Popen(
             [AIRFLOW, *DAG_ARGS],
@@ -84,9 +128,13 @@ def _run_and_kill(env: dict[str, str], sandbox, log: Path) -> tuple[bool, int]:
             deadline = time.monotonic() + HOLD_WAIT_S
             arrived = False
             while worker.poll() is None and time.monotonic() < deadline:
-                if sandbox.wait_for_held(0.2):
+                if not arrived and sandbox.wait_for_held(0.2):
                     arrived = True
-                    break
+                    deadline = time.monotonic() + READY_WAIT_S
+                if arrived:
+                    if ready():
+                        break
+                    time.sleep(0.05)
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(worker.pid, signal.SIGKILL)
@@ -95,13 +143,13 @@ def _run_and_kill(env: dict[str, str], sandbox, log: Path) -> tuple[bool, int]:
     return arrived, worker.returncode
 
 
-def _held_calls(sandbox, wait_s: float = 5.0) -> list[int | None]:
-    """HTTP statuses of held calls (logged once the released handler finishes)."""
+def _held_calls(sandbox, wait_s: float = 5.0) -> list[dict[str, Any]]:
+    """The held calls (logged once the released handler finishes)."""
     deadline = time.monotonic() + wait_s
     while True:
-        statuses = [c["http_status"] for c in sandbox.calls() if c["injected"] == "hold"]
-        if statuses or time.monotonic() > deadline:
-            return statuses
+        held_calls = [c for c in sandbox.calls() if c["injected"] == "hold"]
+        if held_calls or time.monotonic() > deadline:
+            return held_calls
         time.sleep(0.05)
 
 
@@ -124,16 +172,16 @@ def _ledger(warehouse_db, airflow_run_id: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def calm_runs() -> dict[bool, tuple[dict, list[str]]]:
-    """Fault-free results (held state, call sequence) per ``changed``, shared by the tests."""
+def calm_runs() -> dict[bool, dict]:
+    """Fault-free end states per ``changed``, shared by the tests."""
     return {}
 
 
-def _calm(calm_runs, changed: bool, airflow_env, nmbrs_sandbox_factory, warehouse_db):
+def _calm(calm_runs, changed: bool, airflow_env, nmbrs_sandbox_factory, warehouse_db) -> dict:
     if changed not in calm_runs:
         calm = nmbrs_sandbox_factory()
         run_airflow(_env(airflow_env, calm, warehouse_db), *DAG_ARGS)
-        calm_runs[changed] = (held(calm), [c["operation"] for c in calm.calls()])
+        calm_runs[changed] = held(calm)
     return calm_runs[changed]
 
 
@@ -148,29 +196,51 @@ def test_a_rerun_after_a_killed_worker_reaches_the_fault_free_state(
     if point.changed:
         run_airflow(env, *DAG_ARGS)
         assert warehouse_db.execute(CHANGE_AN_HOUR) == 1
-    expected, operations = _calm(
-        calm_runs, point.changed, airflow_env, nmbrs_sandbox_factory, warehouse_db
+    expected = _calm(calm_runs, point.changed, airflow_env, nmbrs_sandbox_factory, warehouse_db)
+    if point.chunk_size:
+        env["NMBRS_SYNC_CONFIG"] = str(_config(tmp_path, point.chunk_size))
+        env["NMBRS_SQL_DIR"] = str(ROOT / "include" / "sql")
+    crashed.inject(
+        operation=point.operation,
+        kind="hold",
+        times=1,
+        skip=point.skip,
+        employee_ids=point.employee_ids,
     )
-    skip = point.nth if point.changed else _skip(point, operations)
-    crashed.inject(operation=point.operation, kind="hold", times=1, skip=skip)
     before = set(_airflow_run_ids(warehouse_db))
     earlier_calls = len(crashed.calls())
 
+    def applied(operation: str) -> int:
+        return _applied(crashed.calls()[earlier_calls:], operation, point.employee_ids)
+
+    def ready() -> bool:
+        return all(applied(op) >= n for op, n in point.applied_before)
+
     log = tmp_path / "killed_run.log"
-    arrived, returncode = _run_and_kill(env, crashed, log)
+    arrived, returncode = _run_and_kill(env, crashed, log, ready)
     assert arrived, f"{point.operation} was never called:\n{log.read_text()[-6000:]}"
+    # What the killed run had done: the writes before the crash point, and no more of its own.
+    assert {op: applied(op) for op, _ in point.applied_before} == dict(point.applied_before)
+    assert applied(point.operation) == point.skip
     assert returncode == -signal.SIGKILL
-    assert _held_calls(crashed) == [None], "one call held, dropped without an answer"
-    if point.changed:
-        deleted = [
-            c for c in crashed.calls()[earlier_calls:]
-            if c["operation"] == "HourComponent_Delete" and c["fault_code"] is None
-        ]  # fmt: skip
-        assert deleted, "the killed run had deleted already (not just probed the permission)"
+    (held_call,) = _held_calls(crashed)
+    assert held_call["operation"] == point.operation
+    assert held_call["http_status"] is None, "held, dropped without an answer"
+    assert held_call["employee_ids"], "a real call, not a permission probe"
+    assert set(held_call["employee_ids"]) <= set(point.employee_ids), held_call
+    if point.chunk_size:  # chunks of one: the first applied, the second held, no third yet
+        chunks = _chunks(crashed.calls()[earlier_calls:], point.employee_ids)
+        assert [len(c["employee_ids"]) for c in chunks] == [1, 1], chunks
+        assert chunks[0]["employee_ids"] != chunks[1]["employee_ids"]
 
     run_airflow(env, *DAG_ARGS)
 
     assert held(crashed) == expected
+    if point.chunk_size:  # the rerun sent the two components still missing, one per chunk
+        sent = _chunks(crashed.calls()[earlier_calls:], point.employee_ids)
+        applied_chunks = [c["employee_ids"] for c in sent if c["http_status"] == 200]
+        assert len(applied_chunks) == 3, sent
+        assert sorted(e for c in applied_chunks for e in c) == sorted(point.employee_ids)
     killed_id, rerun_id = [r for r in _airflow_run_ids(warehouse_db) if r not in before]
     assert "running" in {row["status"] for row in _ledger(warehouse_db, killed_id)}
     ledger = _ledger(warehouse_db, rerun_id)
