@@ -17,6 +17,7 @@ import yaml
 from dev.demo_data import ANNA, BRAM, PERIOD_END, PERIOD_START
 from tests.dags.sync_world import (
     DEMO_CONFIG,
+    EVENTS,
     FLEXIBLE,
     HORECA,
     WORKED,
@@ -79,7 +80,12 @@ def test_the_run_succeeds_and_balances(shared):
     assert run.process.returncode == 0, run.describe()
     runs = world.runs(run)
     assert all(r["status"] == "succeeded" for r in runs), runs
-    assert all(b["balanced"] is True for b in world.balances(run))
+    balances = sorted(world.balances(run), key=lambda b: b["company_id"] or 0)
+    assert [(b["company_id"], b["balanced"]) for b in balances] == [
+        (None, True),
+        (HORECA, True),
+        (EVENTS, True),
+    ], balances
     assert sum(r["hours_read"] for r in runs) == raw_period_total(world.db)  # in = sent + excl.
     horeca = world.company_runs(run)[HORECA]
     assert horeca["hours_read"] == horeca["hours_sent"] + horeca["hours_excluded"]

@@ -78,6 +78,8 @@ def test_a_statement_timeout_fails_the_attempt_and_the_retry_completes(
     assert succeeded == {54613, 54614}, runs
     assert len(nmbrs_sandbox.hour_components(500001, 2026, 11)) == 1, "sent once, not doubled"
     balances = warehouse_db.query_dicts(
-        "select balanced from nmbrs_sync.period_balance where status = 'succeeded'"
+        "select company_id, balanced from nmbrs_sync.period_balance"
+        " where status = 'succeeded' and company_id is not null order by company_id"
     )
-    assert balances and all(b["balanced"] for b in balances)
+    # Counted: a retry that wrote no ledger rows cannot pass as balanced.
+    assert [(b["company_id"], b["balanced"]) for b in balances] == [(54613, True), (54614, True)]
