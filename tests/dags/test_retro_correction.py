@@ -14,7 +14,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+import yaml
 
+from nmbrs_sandbox.scenario import DEMO_PATH
 from tests.dags.sync_world import (
     DAAN,
     DECEMBER,
@@ -192,3 +194,30 @@ def test_a_second_retro_run_writes_nothing(world, under_retro, retro_again):
     assert retro_again.writes == []
     assert retro_again.state == under_retro.state
     assert all(b["balanced"] for b in world.balances(retro_again))
+
+
+def test_a_correction_needs_no_delete_permission(warehouse, airflow_env, tmp_path):
+    """An API user that may not delete components can still correct a closed period (retro only
+    inserts and sets days), while a sync of the current period with it fails before writing,
+    naming HourComponent_Delete."""
+    scenario = yaml.safe_load(DEMO_PATH.read_text())
+    for account in scenario["accounts"]:
+        account["permissions"] = {"all_except": ["EmployeeService.HourComponent_Delete"]}
+    with own_world(warehouse, airflow_env, tmp_path, scenario) as world:
+        before = holdings(world.sandbox.state())
+        current = world.run()
+        assert current.process.returncode != 0, current.describe()
+        refused = world.company_runs(current)
+        assert {r["status"] for r in refused.values()} == {"failed"}, refused
+        assert all("HourComponent_Delete" in r["message"] for r in refused.values()), refused
+        assert holdings(current.state) == before, "nothing was written"
+
+        for company_id in (HORECA, EVENTS):
+            world.sandbox.set_current_period(company_id, 2026, 12)
+        world.configure(past_period_policy="retro")
+        corrected = world.run()
+        assert corrected.process.returncode == 0, corrected.describe()
+        statuses = {c: r["status"] for c, r in world.company_runs(corrected).items()}
+        assert statuses == {HORECA: "succeeded", EVENTS: "succeeded"}, corrected.describe()
+        anna = holdings(corrected.state)[FLEXIBLE["101"]]
+        assert anna.of_code(WORKED), "the closed period got the hours"

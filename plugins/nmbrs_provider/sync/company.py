@@ -33,6 +33,8 @@ WRITE_PERMISSIONS = (
     "EmployeeService.HourComponentVar_Insert_Batch",
     "EmployeeService.DaysVar_Set_Batch",
 )
+#: A closed period's correction (``retro``) only inserts components and sets days.
+CORRECTION_PERMISSIONS = WRITE_PERMISSIONS[1:]
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,9 @@ def sync_company(
                     warehouse, run, company_id, period, "dry_run", plan, "dry run", merged
                 )
             if plan.changed:
-                nmbrs.require_permissions(WRITE_PERMISSIONS)
+                nmbrs.require_permissions(
+                    CORRECTION_PERMISSIONS if strategy == "correct" else WRITE_PERMISSIONS
+                )
                 settings = load or LoadSettings.from_config(config.load)
                 apply_plan(nmbrs, plan, period, unprotected=decision.unprotected, settings=settings)
         warehouse.record_sent(run.run_id, sent_lines(plan, period))
