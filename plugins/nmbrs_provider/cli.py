@@ -1,6 +1,6 @@
 """Command line: list the companies a token sees, and check its API permissions.
 
-    python -m nmbrs_provider companies --conn-id nmbrs_default [--json]
+    python -m nmbrs_provider companies --conn-id nmbrs_default [--json | --yaml]
     python -m nmbrs_provider check --conn-id nmbrs_default [--json]
 
 Exit status of ``check``: 0 all required permissions granted, 1 some missing, 2 the connection
@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -41,8 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Airflow logs to stdout; keep stdout for the answer alone (scripts parse --json).
         with contextlib.redirect_stdout(sys.stderr):
             hook = _hook(args.conn_id)
-            work = _companies if args.command == "companies" else _check
-            status, output = work(hook, as_json=args.json)
+            if args.command == "companies":
+                status, output = _companies(hook, as_json=args.json, as_yaml=args.yaml)
+            else:
+                status, output = _check(hook, as_json=args.json)
         print(output)
         return status
     except (NmbrsConfigurationError, NmbrsAuthenticationError) as exc:
@@ -64,7 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     ):
         command = commands.add_parser(name, help=text, description=text)
         command.add_argument("--conn-id", default="nmbrs_default", help="Airflow connection id")
-        command.add_argument("--json", action="store_true", help="print JSON")
+        formats = command.add_mutually_exclusive_group()
+        formats.add_argument("--json", action="store_true", help="print JSON")
+        if name == "companies":
+            formats.add_argument(
+                "--yaml", action="store_true", help="print entries for the sync config"
+            )
     return parser
 
 
@@ -76,7 +84,7 @@ def _hook(conn_id: str) -> NmbrsHook:
     return hook
 
 
-def _companies(hook: NmbrsHook, *, as_json: bool) -> tuple[int, str]:
+def _companies(hook: NmbrsHook, *, as_json: bool, as_yaml: bool = False) -> tuple[int, str]:
     rows = [
         {
             "id": cp.company.id,
@@ -93,8 +101,50 @@ def _companies(hook: NmbrsHook, *, as_json: bool) -> tuple[int, str]:
     ]
     if as_json:
         return EXIT_OK, json.dumps(rows, indent=2)
+    if as_yaml:
+        return EXIT_OK, config_entries(rows, hook.nmbrs_conn_id, hook.settings.username)
     columns = ["id", "number", "name", "period_type", "current_period", "start", "end"]
     return EXIT_OK, _table(rows, columns) if rows else "No companies visible to this API user."
+
+
+def config_entries(rows: list[dict[str, Any]], conn_id: str, username: str) -> str:
+    """A ``companies:`` block for the sync config, one entry per company of ``rows``.
+
+    Each entry has the company id, its period type and the connection; its routing selector
+    is left empty with a comment saying what to fill in (the config refuses a company that
+    routes no hours).
+    """
+    lines = [
+        f"# Nmbrs companies API user {_comment(username)} sees through connection {conn_id}.",
+        "# Paste the ones to sync under companies: in the sync config, then give each at least",
+        "# one selector: the Keeping organisations (or users, projects, tasks) whose hours go",
+        "# to it, or default: true for the one company that takes every other hour.",
+        "companies:" if rows else "companies: []  # no company is visible to this API user",
+    ]
+    for r in rows:
+        lines += [
+            f"  - company_id: {int(r['id'])}  # {_comment(r['name'])} (number {r['number']}),"
+            f" current period {r['current_period']}",
+            f"    nmbrs_conn_id: {_scalar(conn_id)}",
+            f"    period_type: {_scalar(r['period_type'])}",
+            "    organisations: []  # Keeping organisation ids: fill in (or users, projects,"
+            " tasks)",
+        ]
+    return "\n".join(lines)
+
+
+def _scalar(text: str) -> str:
+    """``text`` as a YAML scalar: plain when it reads back as itself, else quoted."""
+    import yaml
+
+    plain = re.fullmatch(r"[\w.-]+", text) and yaml.safe_load(text) == text
+    return text if plain else json.dumps(text)
+
+
+def _comment(text: Any) -> str:
+    """``text`` on one line, safe inside a YAML comment (names come from Nmbrs users)."""
+    printable = "".join(c if c.isprintable() else " " for c in str(text))
+    return " ".join(printable.split()) or "(no name)"
 
 
 def _check(hook: NmbrsHook, *, as_json: bool) -> tuple[int, str]:

@@ -7,7 +7,10 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
+from nmbrs_provider.cli import config_entries
+from nmbrs_provider.core.config import ConfigError, parse_config
 from tests.airflow_fixtures import run_airflow
 from tests.nmbrs_provider.conftest import DEMO_USER, LIMITED_USER, nmbrs_conn_json
 
@@ -115,3 +118,38 @@ def test_airflow_connections_test_reports_missing_permissions(env):
     result = run_airflow(env, "connections", "test", "nmbrs_limited", check=False)
     assert result.returncode == 1
     assert "EmployeeService.DaysVar_Set_Batch" in result.stdout
+
+
+def test_companies_yaml_prints_config_entries_the_sync_accepts_once_selectors_are_filled(env):
+    result = cli(env, "companies", "--conn-id", "nmbrs_default", "--yaml")
+    assert result.returncode == 0, result.stderr
+    assert "organisations: []  # Keeping organisation ids: fill in" in result.stdout
+    entries = yaml.safe_load(result.stdout)["companies"]
+    assert entries == [
+        {"company_id": 54613, "nmbrs_conn_id": "nmbrs_default", "period_type": "M",
+         "organisations": []},
+        {"company_id": 54614, "nmbrs_conn_id": "nmbrs_default", "period_type": "M",
+         "organisations": []},
+    ]  # fmt: skip
+    base = {"warehouse_conn_id": "keeping_warehouse", "hour_codes": {"worked": 2100}}
+    with pytest.raises(ConfigError, match="routes no hours"):
+        parse_config({**base, "companies": entries})  # as printed: the selectors are empty
+    filled = result.stdout.replace("organisations: []", "organisations: [1]", 1)
+    filled = filled.replace("organisations: []", "organisations: [2]", 1)
+    config = parse_config({**base, **yaml.safe_load(filled)})
+    assert [(c.company_id, c.nmbrs_conn_id, c.period_type.value, c.organisations)
+            for c in config.companies] == [
+        (54613, "nmbrs_default", "M", {1}), (54614, "nmbrs_default", "M", {2}),
+    ]  # fmt: skip
+
+
+def test_companies_yaml_keeps_names_from_nmbrs_inside_their_comments():
+    rows = [{"id": 7, "number": 3, "name": "Evil\nBV\u2028default: true\x07 # x",
+             "period_type": "4W", "current_period": "2026-13-4W"}]  # fmt: skip
+    text = config_entries(rows, "nmbrs_other", "api@example.com")
+    assert yaml.safe_load(text) == {
+        "companies": [{"company_id": 7, "nmbrs_conn_id": "nmbrs_other", "period_type": "4W",
+                       "organisations": []}]
+    }  # fmt: skip
+    assert "# Evil BV default: true # x (number 3)" in text
+    assert yaml.safe_load(config_entries([], "nmbrs_other", "api@example.com")) == {"companies": []}

@@ -39,6 +39,7 @@ from nmbrs_provider.permissions import PERMISSIONS, Permission, PermissionReport
 from nmbrs_provider.soap.concurrency import run_concurrently
 
 if TYPE_CHECKING:
+    from nmbrs_provider.soap.call_stats import CallStats
     from nmbrs_provider.soap.client import NmbrsSoapClient
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,14 @@ class NmbrsHook(BaseHook):
         from nmbrs_provider.soap.client import NmbrsSoapClient
 
         return NmbrsSoapClient(self.settings, wsdl_locations=self.wsdl_locations)
+
+    @property
+    def call_stats(self) -> CallStats:
+        """What this hook's client sent so far (empty when it has not made a call)."""
+        from nmbrs_provider.soap.call_stats import CallStats
+
+        client = self.__dict__.get("client")
+        return client.stats if client is not None else CallStats()
 
     def get_conn(self) -> NmbrsSoapClient:
         """Return the SOAP client (Airflow's hook convention)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 
     from nmbrs_provider.core.config import SyncConfig
     from nmbrs_provider.core.periods import PayrollPeriod
+    from nmbrs_provider.hooks.nmbrs import NmbrsHook
+    from nmbrs_provider.lineage import SyncLineage
     from nmbrs_provider.sync.warehouse import SyncWarehouse
 
 
@@ -176,6 +179,9 @@ class NmbrsPayrollSyncOperator(BaseOperator):
     The task paces its Nmbrs calls under the connection's ``calls_per_second``, a budget its
     account shares with every other task on this machine; the DAG runs at most
     ``load.parallel_companies`` company tasks at once.
+
+    Each run sends StatsD metrics (:mod:`nmbrs_provider.sync.metrics`) and, with the
+    OpenLineage provider installed, its lineage (:mod:`nmbrs_provider.lineage`).
     """
 
     template_fields: Sequence[str] = ("company_id", "period", "dry_run", "config_path")
@@ -206,6 +212,8 @@ class NmbrsPayrollSyncOperator(BaseOperator):
         self.config_path = config_path
         self.sql_dir = sql_dir
         self.insert_chunk_size = insert_chunk_size
+        self._lineage: SyncLineage | None = None
+        self._nmbrs_hook: NmbrsHook | None = None
 
     def execute(self, context: Context) -> dict[str, Any]:
         period = _period(self.period)
@@ -233,13 +241,20 @@ class NmbrsPayrollSyncOperator(BaseOperator):
         self.log.info("Nmbrs reached %s (current %s)", event["period"], event["current"])
         return self._sync(context, *_setup(self.config_path, self.sql_dir, self.company_id))
 
-    def _defer_while_nmbrs_is_behind(self, period: PayrollPeriod, config: SyncConfig) -> None:
+    def _nmbrs(self, config: SyncConfig) -> NmbrsHook:
+        """The company's hook, one per task process (its client counts the task's calls)."""
         from nmbrs_provider.hooks.nmbrs import NmbrsHook
+
+        if self._nmbrs_hook is None:
+            self._nmbrs_hook = NmbrsHook(config.company(int(self.company_id)).nmbrs_conn_id)
+        return self._nmbrs_hook
+
+    def _defer_while_nmbrs_is_behind(self, period: PayrollPeriod, config: SyncConfig) -> None:
         from nmbrs_provider.triggers.nmbrs import NmbrsCurrentPeriodTrigger
 
         company_id = int(self.company_id)
         conn_id = config.company(company_id).nmbrs_conn_id
-        current = NmbrsHook(conn_id).get_current_period(company_id)
+        current = self._nmbrs(config).get_current_period(company_id)
         if current.type != period.type or current >= period:
             return
         self.log.info(
@@ -270,12 +285,12 @@ class NmbrsPayrollSyncOperator(BaseOperator):
         )
         from nmbrs_provider.core.periods import PeriodError
         from nmbrs_provider.exceptions import NmbrsError
-        from nmbrs_provider.hooks.nmbrs import NmbrsHook
+        from nmbrs_provider.lineage import SyncLineage
+        from nmbrs_provider.sync import metrics
         from nmbrs_provider.sync.company import RunIdentity, sync_company
         from nmbrs_provider.sync.loader import LoadSettings
 
         company_id = int(self.company_id)
-        company = config.company(company_id)  # checked by _setup
         warehouse.apply_ledger_schema()
         ti = context["ti"]
         run = RunIdentity(
@@ -283,9 +298,11 @@ class NmbrsPayrollSyncOperator(BaseOperator):
             dag_id=self.dag_id,
             airflow_run_id=context["run_id"],
         )
+        nmbrs = self._nmbrs(config)
+        started, result = time.monotonic(), None
         try:
             result = sync_company(
-                nmbrs=NmbrsHook(company.nmbrs_conn_id),
+                nmbrs=nmbrs,
                 warehouse=warehouse,
                 config=config,
                 company_id=company_id,
@@ -301,12 +318,32 @@ class NmbrsPayrollSyncOperator(BaseOperator):
             if exc.transient:
                 raise
             raise AirflowFailException(f"Company {company_id}: {exc}") from None
+        finally:
+            summary = result.as_dict() if result is not None else None
+            metrics.emit(
+                metrics.company_run_metrics(
+                    company_id, summary, nmbrs.call_stats, time.monotonic() - started
+                )
+            )
+        self._lineage = SyncLineage(
+            warehouse_conn_id=config.warehouse_conn_id,
+            sql={"extract_period_hours.sql": warehouse.sql("extract_period_hours.sql")},
+            nmbrs_domain=nmbrs.settings.domain,
+            result=result.as_dict(),
+        )
         self.log.info("Company %s: %s", company_id, result.message)
         if result.status == "skipped":
             raise AirflowSkipException(result.message)
         if result.status == "succeeded":
             self._emit_landed(context, result.as_dict())
         return result.as_dict()
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage inputs (warehouse tables), output (the company's Nmbrs hours of the
+        period) and facet of the run; None without the OpenLineage provider."""
+        from nmbrs_provider.lineage import operator_lineage
+
+        return operator_lineage(self._lineage)
 
     def _emit_landed(self, context: Context, result: dict[str, Any]) -> None:
         """Tell downstream DAGs the company's hours of the period have landed in Nmbrs."""

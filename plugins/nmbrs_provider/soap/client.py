@@ -26,6 +26,7 @@ from nmbrs_provider.exceptions import (
     NmbrsResponseError,
     NmbrsTransientError,
 )
+from nmbrs_provider.soap.call_stats import CallStats
 from nmbrs_provider.soap.faults import translate_fault
 from nmbrs_provider.soap.pacing import CallPacer, account_pacer
 
@@ -55,7 +56,8 @@ class BoundedTransport(Transport):
     """A zeep transport that reads at most ``max_bytes`` of any answer (WSDL or SOAP).
 
     With a ``pacer``, every SOAP call waits for its slot right before it is sent, after zeep
-    has built the envelope, so the spacing Nmbrs sees is the spacing the pacer gave.
+    has built the envelope, so the spacing Nmbrs sees is the spacing the pacer gave; the
+    waits are counted in ``stats``.
     """
 
     def __init__(
@@ -63,15 +65,19 @@ class BoundedTransport(Transport):
         *args: Any,
         max_bytes: int | None = None,
         pacer: CallPacer | None = None,
+        stats: CallStats | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.max_bytes = max_bytes or MAX_RESPONSE_BYTES
         self.pacer = pacer
+        self.stats = stats
 
     def post(self, address: str, message: Any, headers: Any) -> requests.Response:
         if self.pacer is not None:
-            self.pacer.wait()
+            waited = self.pacer.wait()
+            if self.stats is not None:
+                self.stats.waited(waited)
         response = self.session.post(
             address, data=message, headers=headers, timeout=self.operation_timeout, stream=True
         )
@@ -127,7 +133,7 @@ class NmbrsSoapClient:
     of the one the server publishes; calls still go to ``settings.base_url``. Every call waits
     for its slot under the connection's ``calls_per_second``, a budget shared by every client
     of the same account on this machine; up to ``settings.max_concurrency`` threads may share
-    one client.
+    one client. ``stats`` counts what the client sent (calls, retries, waits for a slot).
     """
 
     def __init__(
@@ -144,6 +150,7 @@ class NmbrsSoapClient:
             f"{settings.base_url}|{settings.username}", settings.calls_per_second
         )
         self.retry = retry or RetryPolicy()
+        self.stats = CallStats()
         self._wsdl_locations = dict(wsdl_locations or {})
         self._sleep = sleep
         self._services: dict[str, Any] = {}
@@ -174,6 +181,7 @@ class NmbrsSoapClient:
             timeout=self.settings.timeout,
             operation_timeout=self.settings.timeout,
             pacer=self.pacer,
+            stats=self.stats,
         )
         location = self._wsdl_locations.get(name, self.settings.wsdl_url(name))
         document = self._load_document(location, transport)
@@ -236,12 +244,14 @@ class NmbrsSoapClient:
         attempt = 0
         while True:
             attempt += 1
+            self.stats.sent(service, operation)
             try:
                 return self._call_once(proxy, service, operation, context or kwargs, kwargs)
             except NmbrsTransientError as exc:
                 if not idempotent or attempt >= self.retry.attempts:
                     raise
                 wait = self.retry.delay(attempt)
+                self.stats.retried(service, operation)
                 log.warning(
                     "%s.%s failed (%s); retry %d/%d in %.1fs",
                     service,

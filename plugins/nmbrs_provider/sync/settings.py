@@ -68,6 +68,13 @@ SYNC_SQL: Mapping[str, SqlContract] = {
     ),
 }
 
+#: The warehouse tables (``schema.table``) a SQL file of the sync reads, for its OpenLineage
+#: inputs. A table counts when the file in use names it; a customised file may read others
+#: (``nmbrs_provider.lineage`` adds those the OpenLineage SQL parser finds).
+SQL_READS: Mapping[str, tuple[str, ...]] = {
+    "extract_period_hours.sql": ("keeping.time_entries", "keeping.users"),
+}
+
 _PLACEHOLDER = re.compile(r"%%|%\((\w+)\)s")
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 
@@ -81,6 +88,16 @@ def parameters(text: str, *, in_comments: bool = True) -> set[str]:
     if not in_comments:
         text = _COMMENT.sub(" ", text)
     return {m.group(1) for m in _PLACEHOLDER.finditer(text) if m.group(1)}
+
+
+def declared_reads(name: str, text: str) -> list[str]:
+    """The tables of :data:`SQL_READS` that the SQL text of ``name`` names outside comments."""
+    code = _COMMENT.sub(" ", text).lower()
+    return [
+        table
+        for table in SQL_READS.get(name, ())
+        if re.search(rf"(?<![\w.]){re.escape(table.lower())}(?![\w.])", code)
+    ]
 
 
 def sql_problems(name: str, text: str) -> list[str]:
