@@ -103,9 +103,25 @@ def connections(conn_ids: Iterable[str], *, timeout: float = LIVE_TIMEOUT_SECOND
     return result
 
 
-def permission_report(conn_id: str) -> tuple[Any | None, str | None]:
-    """The permission report of ``python -m nmbrs_provider check`` (or why there is none)."""
+CHECK_TIMEOUT_SECONDS = 30.0
+
+
+def _report(conn_id: str) -> tuple[Any | None, str | None]:
     try:
-        return _hook(conn_id).permission_report(), None
+        report = _hook(conn_id).permission_report()
     except Exception as exc:  # shown on the page
         return None, explain(exc)
+    if report.unchecked and not report.granted and not report.missing:
+        return None, f"Nmbrs cannot be reached right now: {next(iter(report.unchecked.values()))}"
+    return report, None
+
+
+def permission_report(
+    conn_id: str, *, timeout: float = CHECK_TIMEOUT_SECONDS
+) -> tuple[Any | None, str | None]:
+    """The permission report of ``python -m nmbrs_provider check`` (or why there is none)."""
+    future = _pool.submit(_report, conn_id)
+    wait([future], timeout=timeout)
+    if not future.done():
+        return None, f"Nmbrs did not answer within {timeout:.0f} s; try again later."
+    return future.result()
