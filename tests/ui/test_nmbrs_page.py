@@ -125,9 +125,9 @@ def browser(tmp_path_factory) -> Iterator[Any]:
             context.close()
 
 
-def _shot(page: Any, tmp_path: Path, name: str) -> Path:
+def _shot(page: Any, tmp_path: Path, name: str, *, full_page: bool = True) -> Path:
     path = tmp_path / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     ARTIFACTS.mkdir(exist_ok=True)
     shutil.copyfile(path, ARTIFACTS / path.name)
     return path
@@ -210,6 +210,9 @@ def test_the_page_through_the_ui_navigation(airflow, world, browser, tmp_path):
     assert page.title() != "pwned" and frame.locator("img[src=x]").count() == 0  # ... not run
     assert frame.locator("table#sent tr").count() > 1
     _shot(page, tmp_path, "nmbrs_run")
+    page.set_viewport_size({"width": 1100, "height": 640})  # the README's picture (docs/)
+    frame.locator("h2", has_text="Excluded hours by reason").scroll_into_view_if_needed()
+    _shot(page, tmp_path, "nmbrs_page", full_page=False)
 
 
 def test_check_a_connection(airflow, browser, tmp_path):

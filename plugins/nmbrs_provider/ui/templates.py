@@ -19,6 +19,7 @@ _BASE = """<!doctype html>
  th, td { border-bottom: 1px solid #d9e2ec; padding: .3rem .6rem; text-align: left;
           vertical-align: top; }
  th { background: #f0f4f8; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+ td .bad { display: inline-block; max-width: 22rem; font-weight: 500; }
  .ok { color: #1b7a3a; } .bad { color: #b42318; font-weight: 600; } .muted { color: #627d98; }
  .msg { background: #fff4e5; border-left: 4px solid #f59e0b; padding: .4rem .6rem; }
  .status-succeeded { color: #1b7a3a; } .status-failed { color: #b42318; }
