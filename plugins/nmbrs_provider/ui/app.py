@@ -23,10 +23,6 @@ URL_PREFIX = "/nmbrs"
 #: The DAG that syncs companies of each period type (as dags/nmbrs_payroll_sync.py names them).
 DAG_IDS = {"M": "nmbrs_payroll_sync", "4W": "nmbrs_payroll_sync_4w", "W": "nmbrs_payroll_sync_w"}
 
-# Like `airflow connections test` and `python -m nmbrs_provider check`: this runs in the API
-# server, so connections are read from the metadata database too, not only from variables.
-os.environ.setdefault("_AIRFLOW_PROCESS_CONTEXT", "server")
-
 
 def _get_user_dependency() -> Any:
     from airflow.api_fastapi.core_api.security import get_user
@@ -34,9 +30,16 @@ def _get_user_dependency() -> Any:
     return Depends(get_user)
 
 
+def _server_context() -> None:
+    """Like ``airflow connections test``: a request served by the API server reads connections
+    from the metadata database too. Set per request, not on import: every Airflow process
+    (task runners included) imports the plugin."""
+    os.environ.setdefault("_AIRFLOW_PROCESS_CONTEXT", "server")
+
+
 app = FastAPI(
     title="Nmbrs payroll",
-    dependencies=[_get_user_dependency()],
+    dependencies=[_get_user_dependency(), Depends(_server_context)],
     docs_url=None,
     redoc_url=None,
     openapi_url=None,
