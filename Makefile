@@ -5,10 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format sandbox bench check-lock clean help
+.PHONY: install demo airflow test lint format sandbox bench check-lock clean help
 
 help:
 	@echo "make demo     run the main job end to end on embedded defaults"
+	@echo "make airflow  the demo world with a real Airflow UI on 127.0.0.1 (Ctrl-C stops it)"
 	@echo "make test     run the whole test suite"
 	@echo "make lint     ruff check and format check"
 	@echo "make sandbox  run the Nmbrs sandbox on 127.0.0.1:8080 (Ctrl-C to stop)"
@@ -27,6 +28,9 @@ $(STAMP): requirements.txt constraints.txt plugins/nmbrs_provider/pyproject.toml
 
 demo: install
 	$(PY) -m dev.demo
+
+airflow: install
+	$(PY) -m dev.airflow_local
 
 test: install
 	$(PY) -m ruff check .

@@ -152,6 +152,7 @@ def test_a_fresh_airflow_with_the_wheel_lists_the_provider_and_runs_the_dag_file
     assert "nmbrs" in {h["connection_type"] for h in hooks}
     plugins = _airflow(fresh, "plugins", "--output", "json").stdout
     assert "PayrollPeriodTimetable" in plugins, plugins
+    assert '"url_prefix": "/nmbrs"' in plugins, plugins  # the Nmbrs page ships in the wheel
 
     shutil.copy(ROOT / "dags" / "nmbrs_payroll_sync.py", fresh["dags"])
     shutil.copy(ROOT / "include" / "nmbrs_sync.yaml", fresh["dags"] / "nmbrs_sync.yaml")

@@ -103,3 +103,6 @@ def test_airflow_lists_the_provider_hook_and_plugin(airflow_env):
     assert "nmbrs" in behaviours.stdout
     plugins = run_airflow(airflow_env, "plugins", "--output", "json")
     assert '"nmbrs"' in plugins.stdout
+    # The Nmbrs page: a FastAPI app at /nmbrs and a navigation entry that opens inside the UI.
+    assert '"url_prefix": "/nmbrs"' in plugins.stdout, plugins.stdout
+    assert '"url_route": "nmbrs"' in plugins.stdout, plugins.stdout
