@@ -32,9 +32,12 @@ demo: install
 airflow: install
 	$(PY) -m dev.airflow_local
 
+# The suite runs in parallel, one test file per worker (its module fixtures stay together). Most
+# slow tests wait on Airflow and PostgreSQL processes, so three workers help even on two cores.
+TEST_WORKERS ?= 3
 test: install
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check .
