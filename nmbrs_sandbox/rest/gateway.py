@@ -1,8 +1,9 @@
 """One REST or identity call end to end: throttle, faults, latency, auth, scopes, logging.
 
 The call log gets one record per call, like SOAP's, with ``service`` ``"REST"`` (operation:
-the spec's operationId) or ``"identity"`` (``authorize``, ``token:<grant_type>``,
-``revocation``), plus ``method`` and ``path``. Company and employee ids are the SOAP integers.
+the spec's operationId) or ``"identity"`` (``authorize``, ``token`` with its
+``grant_type``, ``revocation``), plus ``method`` and ``path``. Company and employee ids are
+the SOAP integers.
 """
 
 from __future__ import annotations
@@ -100,6 +101,11 @@ class RestGateway:
         identity_op = IDENTITY.get((request.method, request.path.lower().rstrip("/")))
         if identity_op is not None:
             record.update(service="identity", operation=identity_op, grant_id=None)
+            record["grant_type"] = (
+                identity.first(identity.parse_form(request.body)).get("grant_type")
+                if identity_op == "token"
+                else None
+            )
             record["reuse_detected"] = False
             reply = self._faulty(
                 record, knobs, lambda: self._identity(identity_op, request, record)

@@ -80,7 +80,6 @@ def token(auth: AuthServer, headers: Mapping[str, str], body: bytes, log: dict[s
     """The token endpoint: ``authorization_code`` (with PKCE) and ``refresh_token``."""
     fields = first(parse_form(body))
     grant_type = fields.get("grant_type")
-    log["operation"] = f"token:{grant_type}"
     try:
         client = _client(auth, headers, fields, log)
         if grant_type == "authorization_code":

@@ -133,7 +133,7 @@ def test_refresh_tokens_rotate_and_a_reused_one_revokes_the_grant(nmbrs_sandbox:
     assert _companies(url, first["access_token"]).status_code == 401
     (grant,) = nmbrs_sandbox.auth.grants()
     assert grant["revoked"] and grant["reason"] == "refresh token reused"
-    refreshes = [c for c in nmbrs_sandbox.calls() if c["operation"] == "token:refresh_token"]
+    refreshes = [c for c in nmbrs_sandbox.calls() if c.get("grant_type") == "refresh_token"]
     assert [c["reuse_detected"] for c in refreshes] == [False, True, False]
 
 
