@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import requests
 
@@ -102,3 +104,23 @@ def test_a_lost_refresh_answer_leaves_a_used_refresh_token(nmbrs_sandbox: Sandbo
         ("http_503_after_apply", False),
         (None, True),
     ]
+
+
+def test_a_held_post_is_dropped_without_being_applied(nmbrs_sandbox: Sandbox, rest: Rest) -> None:
+    nmbrs_sandbox.inject("createVariableHourComponent", kind="hold")
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(rest.post, f"/api/employees/{ANNA}/variablehours", HOURS)
+        assert nmbrs_sandbox.wait_for_held(timeout=30)
+        nmbrs_sandbox.release_held()
+        with pytest.raises(requests.ConnectionError):
+            pending.result(timeout=30)
+    assert nmbrs_sandbox.hour_components(500001, 2026, 11) == []
+
+
+def test_timeout_after_apply_applies_and_answers_too_late(nmbrs_sandbox_factory) -> None:
+    sandbox = nmbrs_sandbox_factory(timeout_seconds=60)
+    api = Rest(sandbox.url, login(sandbox.url)["access_token"])
+    sandbox.inject("createVariableHourComponent", kind="timeout_after_apply")
+    with pytest.raises(requests.Timeout):
+        api.session.post(f"{api.url}/api/employees/{ANNA}/variablehours", json=HOURS, timeout=2)
+    assert [r["Hours"] for r in sandbox.hour_components(500001, 2026, 11)] == [8.0]
