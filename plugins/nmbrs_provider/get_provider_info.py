@@ -148,8 +148,8 @@ def _rest_connection_type() -> dict[str, Any]:
                 "offline_access (the refresh token).",
                 "schema": {"type": "string", "default": " ".join(NMBRS_REST_SCOPES)},
             },
-            "token_store_conn_id": {
-                "label": "Token store (Postgres connection)",
+            "warehouse_conn_id": {
+                "label": "Warehouse (token store)",
                 "description": "The warehouse connection whose nmbrs_sync schema keeps the "
                 "encrypted refresh token; every worker must reach it. Authorize once with: "
                 "python -m nmbrs_provider authorize --conn-id <this connection>.",

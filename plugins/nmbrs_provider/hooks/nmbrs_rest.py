@@ -25,7 +25,7 @@ class NmbrsRestHook(BaseHook):
 
     Connection: login = OAuth client id, password = client secret, host = API base URL (default
     ``https://api.nmbrsapp.com``), extras ``subscription_key``, ``identity_url`` (default
-    ``https://identityservice.nmbrs.com``), ``scopes``, ``token_store_conn_id`` (the warehouse
+    ``https://identityservice.nmbrs.com``), ``scopes``, ``warehouse_conn_id`` (the warehouse
     holding the encrypted grant, default ``keeping_warehouse``), ``calls_per_second``,
     ``max_concurrency``. Authorize once with ``python -m nmbrs_provider authorize --conn-id ID``.
 

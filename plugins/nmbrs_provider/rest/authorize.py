@@ -198,7 +198,7 @@ def run(conn_id: str, *, port: int = DEFAULT_PORT, open_browser: bool = True) ->
     settings = NmbrsRestHook(nmbrs_conn_id=conn_id).settings
     done = authorize(
         settings,
-        TokenStore(settings.token_store_conn_id),
+        TokenStore(settings.warehouse_conn_id),
         port=port,
         open_browser=open_browser,
         stdin=sys.stdin,

@@ -41,7 +41,7 @@ class NmbrsRestSettings:
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     verify_tls: bool = True
-    token_store_conn_id: str = DEFAULT_STORE_CONN_ID
+    warehouse_conn_id: str = DEFAULT_STORE_CONN_ID
 
     @property
     def authorize_url(self) -> str:
@@ -106,10 +106,10 @@ class NmbrsRestSettings:
             problems.append(f"Extra 'max_concurrency' must be a whole number, got {concurrency!r}.")
         timeout = _timeout(extra.get("timeout"), problems)
         verify = _flag(extra.get("verify_tls"), True, problems)
-        store = str(extra.get("token_store_conn_id") or DEFAULT_STORE_CONN_ID).strip()
+        store = str(extra.get("warehouse_conn_id") or DEFAULT_STORE_CONN_ID).strip()
         if not _CONN_ID.match(store):
             problems.append(
-                f"Extra 'token_store_conn_id' {store!r} is not a connection id (letters, digits, "
+                f"Extra 'warehouse_conn_id' {store!r} is not a connection id (letters, digits, "
                 "'_', '.', '-')."
             )
         if problems:

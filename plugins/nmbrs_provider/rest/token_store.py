@@ -105,7 +105,7 @@ class TokenStore:
             raise NmbrsTokenStoreError(
                 f"Token store connection {self.postgres_conn_id!r} is not defined: create it "
                 "(type Postgres, the warehouse) or set the REST connection's extra "
-                "token_store_conn_id."
+                "warehouse_conn_id."
             ) from None
 
     def apply_schema(self) -> None:

@@ -38,12 +38,12 @@ def _margin(lifetime: float | None) -> float:
 class TokenProvider:
     """Bearer tokens for one ``nmbrs_rest`` connection. Thread-safe; ``repr`` shows no token.
 
-    :param store: where the grant lives; default the connection's ``token_store_conn_id``.
+    :param store: where the grant lives; default the connection's ``warehouse_conn_id``.
     """
 
     def __init__(self, settings: NmbrsRestSettings, store: TokenStore | None = None) -> None:
         self.settings = settings
-        self.store = store or TokenStore(settings.token_store_conn_id)
+        self.store = store or TokenStore(settings.warehouse_conn_id)
         self._lock = threading.Lock()
         self._token: str | None = None
         self._valid_until = 0.0  # time.monotonic()

@@ -24,7 +24,7 @@ def test_defaults_are_the_production_api_and_the_least_scopes_the_sync_needs():
         "company.info.read company.payrollsettings.read employee.info.read "
         "employee.employment.read employee.payment offline_access"
     )
-    assert s.token_store_conn_id == "keeping_warehouse"
+    assert s.warehouse_conn_id == "keeping_warehouse"
     assert s.subscription_key is None and "X-Subscription-Key" not in s.api_headers()
 
 
@@ -37,7 +37,7 @@ def test_extras_are_read_and_the_repr_shows_no_secret():
             "scopes": "company.info.read, offline_access",
             "calls_per_second": "5",
             "max_concurrency": 2,
-            "token_store_conn_id": "warehouse_2",
+            "warehouse_conn_id": "warehouse_2",
         },
     )
     assert s.base_url == "http://127.0.0.1:8080"
@@ -46,7 +46,7 @@ def test_extras_are_read_and_the_repr_shows_no_secret():
     assert s.scopes == ("company.info.read", "offline_access")
     assert (s.calls_per_second, s.max_concurrency) == (5.0, 2)
     assert s.api_headers()["X-Subscription-Key"] == "sub-key-123"
-    assert s.token_store_conn_id == "warehouse_2"
+    assert s.warehouse_conn_id == "warehouse_2"
     assert "s3cret-value" not in repr(s) and "sub-key-123" not in repr(s)
 
 
@@ -61,7 +61,7 @@ def test_every_mistake_is_named_in_one_error():
                 "scopes": "company.info.read",
                 "calls_per_second": "fast",
                 "max_concurrency": 0,
-                "token_store_conn_id": "my warehouse",
+                "warehouse_conn_id": "my warehouse",
             },
         )
     message = str(caught.value)
@@ -74,6 +74,6 @@ def test_every_mistake_is_named_in_one_error():
         "Extra 'scopes' lacks offline_access",
         "Extra 'calls_per_second' 'fast' is not a number",
         "Extra 'max_concurrency' must be a positive number",
-        "Extra 'token_store_conn_id' 'my warehouse' is not a connection id",
+        "Extra 'warehouse_conn_id' 'my warehouse' is not a connection id",
     ):
         assert expected in message, (expected, message)
