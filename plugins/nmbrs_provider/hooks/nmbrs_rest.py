@@ -84,14 +84,20 @@ class NmbrsRestHook(BaseHook):
         return self.session
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """One authorized call; a 401 refreshes the token once and repeats the call.
+        """One authorized call; a 401 drops that token and repeats the call with the next one
+        (another task's newer token from the store, else a refreshed one).
 
         Only 401 is handled here; pacing, 429/5xx retries and error mapping belong to the
         backend's client.
         """
-        for attempt in (1, 2):
+        extra_headers = kwargs.pop("headers", None) or {}
+        tried: set[str] = set()
+        response: requests.Response | None = None
+        for attempt in (1, 2, 3):
             token = self.tokens.access_token()
-            headers = {**self.settings.api_headers(), **kwargs.pop("headers", {})}
+            if token in tried and response is not None:  # no other token: the 401 stands
+                return response
+            headers = {**self.settings.api_headers(), **extra_headers}
             headers["Authorization"] = f"Bearer {token}"
             try:
                 response = self.session.request(
@@ -106,7 +112,8 @@ class NmbrsRestHook(BaseHook):
                     f"Nmbrs REST API {self.settings.base_url} unreachable ({type(exc).__name__})",
                     maybe_applied=method.upper() not in ("GET", "HEAD"),
                 ) from None
-            if response.status_code != 401 or attempt == 2:
+            tried.add(token)
+            if response.status_code != 401 or attempt == 3:
                 return response
             log.info("Nmbrs answered 401 to %s %s: refreshing the access token", method, path)
             self.tokens.invalidate(token)

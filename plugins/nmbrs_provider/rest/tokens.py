@@ -47,6 +47,7 @@ class TokenProvider:
         self._lock = threading.Lock()
         self._token: str | None = None
         self._valid_until = 0.0  # time.monotonic()
+        self._rejected: set[str] = set()  # access tokens the API answered 401 to
         #: refreshes this provider made (tests and metrics; never the tokens)
         self.refreshes = 0
 
@@ -65,14 +66,12 @@ class TokenProvider:
             return token
 
     def invalidate(self, rejected: str) -> None:
-        """The API answered 401 to ``rejected``: forget it here; the next call asks the store
-        (and refreshes when the store still holds that token)."""
+        """The API answered 401 to ``rejected``: never hand it out again; the next call takes
+        the store's token when it is another one, else refreshes."""
         with self._lock:
             if self._token == rejected:
                 self._token, self._valid_until = None, 0.0
-            self._rejected = rejected
-
-    _rejected: str | None = None
+            self._rejected.add(rejected)
 
     def _usable(self, grant: StoredGrant | None) -> StoredGrant:
         conn_id = self.settings.conn_id
@@ -97,7 +96,7 @@ class TokenProvider:
     def _fresh_access(self, grant: StoredGrant) -> str | None:
         """The stored access token when it is good for longer than the margin."""
         left = grant.access_seconds_left
-        if grant.access_token is None or left is None or grant.access_token == self._rejected:
+        if grant.access_token is None or left is None or grant.access_token in self._rejected:
             return None
         margin = _margin(grant.access_lifetime)
         if left <= margin:
@@ -141,7 +140,6 @@ class TokenProvider:
             raise _refusal(conn_id, refused)
         assert tokens is not None
         self.refreshes += 1
-        self._rejected = None
         log.info("Refreshed the Nmbrs access token of connection %s", conn_id)
         self._token = tokens.access_token
         self._valid_until = time.monotonic() + tokens.expires_in - _margin(tokens.expires_in)
