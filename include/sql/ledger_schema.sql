@@ -118,14 +118,19 @@ create index if not exists runs_unfinished_idx
     on nmbrs_sync.runs (started_at) where finished_at is null;
 create index if not exists sent_lines_company_period_idx
     on nmbrs_sync.sent_lines (company_id, period, employee_id, hour_code);
-create index if not exists sent_lines_run_idx
-    on nmbrs_sync.sent_lines (run_id);
-create index if not exists excluded_hours_run_idx
-    on nmbrs_sync.excluded_hours (run_id);
+-- A run's lines, and its totals of period_balance from the index alone (index-only scans):
+-- these replace the plain (run_id) indexes of earlier ledgers.
+create index if not exists sent_lines_run_totals_idx
+    on nmbrs_sync.sent_lines (run_id) include (action, hours);
+create index if not exists excluded_hours_run_totals_idx
+    on nmbrs_sync.excluded_hours (run_id) include (hours);
+create index if not exists plan_lines_run_totals_idx
+    on nmbrs_sync.plan_lines (run_id) include (desired_hours);
+drop index if exists nmbrs_sync.sent_lines_run_idx;
+drop index if exists nmbrs_sync.excluded_hours_run_idx;
+drop index if exists nmbrs_sync.plan_lines_run_idx;
 create index if not exists excluded_hours_user_date_idx
     on nmbrs_sync.excluded_hours (organisation_id, user_id, work_date);
-create index if not exists plan_lines_run_idx
-    on nmbrs_sync.plan_lines (run_id);
 create index if not exists plan_lines_company_employee_idx
     on nmbrs_sync.plan_lines (company_id, employee_id);
 
