@@ -31,7 +31,7 @@ _NEWEST_FIRST = """
     {t}.period desc, {t}.started_at desc, {t}.run_id desc"""
 
 # The page of runs is chosen first; only its (at most PAGE_SIZE) runs get their balance, each
-# summed from the lines of that run alone (index-only scans of the *_run_totals_idx indexes).
+# summed from the lines of that run alone (index-only scans of the *_run_hours_idx indexes).
 _HISTORY = f"""
 with runs as (
     select
