@@ -167,9 +167,14 @@ def period_lines(
         rng.random(employees) < 0.15, _quarters(rng, 4 * scale, 40 * scale, employees), 0
     )
     stale = rng.random(employees) < 0.05
-    kept = rng.random(employees) < 0.10  # Nmbrs already held it: unchanged on the first run
+    fresh = ~stale
+    kept = (rng.random(employees) < 0.10) & fresh  # Nmbrs held it: unchanged on the first run
     days_worked = rng.integers(1, max(2, round(20 * scale)) + 1, employees)
     base = {"run_id": RUN, "company_id": company.company_id}
+    # The plan has one line per employee and code (a stale component's is "replace"); the
+    # sent lines of a replacement are the delete of the old component and the insert.
+    plan_2100 = (ids[fresh], numbers[fresh], 2100, np.zeros(int(fresh.sum())), worked[fresh],
+                 np.where(kept[fresh], "keep", "insert"))  # fmt: skip
     hour_lines = [
         (ids, numbers, 2100, np.zeros(employees), worked, np.where(kept, "keep", "insert")),
         (ids[sick > 0], numbers[sick > 0], 3200, np.zeros(int((sick > 0).sum())), sick[sick > 0],
@@ -182,7 +187,7 @@ def period_lines(
                 pd.DataFrame({**base, "employee_id": i, "employee_number": n, "hour_code": code,
                               "current_hours": np.where(a == "keep", h, cur),
                               "desired_hours": h, "action": a})
-                for i, n, code, cur, h, a in hour_lines
+                for i, n, code, cur, h, a in [plan_2100, *hour_lines[1:]]
             ),
             pd.DataFrame({**base, "employee_id": ids[stale], "employee_number": numbers[stale],
                           "hour_code": 2100, "current_hours": old, "desired_hours": worked[stale],

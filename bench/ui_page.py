@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -236,6 +237,8 @@ def measure_page(
     from dev.local_warehouse import start_warehouse
     from nmbrs_sandbox import Sandbox, Scenario
 
+    if threading.current_thread() is threading.main_thread():  # stop the servers on SIGTERM
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     # Not under a 0700 directory: as root, pgserver runs PostgreSQL as user "pgserver".
     base = Path(tempfile.mkdtemp(prefix="nmbrs-bench-page-"))
     try:
