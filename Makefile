@@ -14,7 +14,7 @@ help:
 	@echo "make lint     ruff check and format check"
 	@echo "make sandbox  run the Nmbrs sandbox on 127.0.0.1:8080 (Ctrl-C to stop)"
 	@echo "make check-lock  check that constraints.txt resolves on Python 3.11, 3.12 and 3.13 (pip --dry-run)"
-	@echo "make bench    benchmark the load on a quick size (BENCH_ARGS=--full: about 40 minutes)"
+	@echo "make bench    benchmark the load and the Nmbrs page on a quick size (BENCH_ARGS=--full: about an hour)"
 
 install: $(STAMP)
 

@@ -5,9 +5,10 @@ first run, then an unchanged re-run that must write nothing). Each client runs i
 process against the sandbox's latency and real throttle (150 calls per second per account);
 the table gives the calls by operation, wall time, the throttle floor (calls / 150 s), wall
 time / floor, the speed-up against the baseline, the client's peak RSS and whether Nmbrs ends
-up holding the desired state. Then the warehouse side (extract and plan of time entries) and
-the DAG file's import cost. Everything goes to stdout and to the untracked ``bench/latest.md``;
-``--update-results`` writes the tracked ``bench/RESULTS.md`` instead.
+up holding the desired state. Then the warehouse side (extract and plan of time entries), the
+DAG file's import cost and the Nmbrs page's answer times over a year of runs. Everything goes
+to stdout and to the untracked ``bench/latest.md``; ``--update-results`` writes the tracked
+``bench/RESULTS.md`` instead (with ``--page-only``, only the page's section of it).
 """
 
 from __future__ import annotations
@@ -73,6 +74,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--nmbrs-only", action="store_true", help="skip the warehouse and DAG parse measurements"
+    )
+    parser.add_argument(
+        "--page-employees",
+        type=int,
+        default=None,
+        help="employees per company of the Nmbrs page's ledger (default 1000; 10000 with --full)",
+    )
+    parser.add_argument(
+        "--page-only",
+        action="store_true",
+        help="only the Nmbrs page measurement (--update-results then replaces only its section)",
     )
     parser.add_argument(
         "--no-results", action="store_true", help="print only; write no results file"
@@ -225,8 +237,60 @@ def write_results(command: str, sections: list[str], target: Path) -> None:
     target.write_text(text.rstrip() + "\n", encoding="utf-8")
 
 
+def page_employees(args: argparse.Namespace) -> int:
+    """Employees per company of the page's ledger: ``--page-employees``, else by size."""
+    from bench.ui_page import DEFAULT_EMPLOYEES, FULL_EMPLOYEES
+
+    return args.page_employees or (FULL_EMPLOYEES if args.full else DEFAULT_EMPLOYEES)
+
+
+def measure_page_section(args: argparse.Namespace) -> str:
+    """The Nmbrs page over a year of runs of 20 companies (``bench/ui_page.py``)."""
+    from bench.ui_page import measure_page
+    from bench.ui_page import render as render_page
+
+    employees = page_employees(args)
+    print(f"... Nmbrs page: a year of runs, 20 companies, {employees:,} employees", flush=True)
+    section = render_page(measure_page(employees, 20, seed=args.seed))
+    print("\n" + section + "\n", flush=True)
+    return section
+
+
+PAGE_HEADING = "### Nmbrs page:"
+
+
+def replace_section(text: str, section: str, heading: str = PAGE_HEADING) -> str:
+    """``text`` with its section starting at ``heading`` (up to the next ``###``) replaced by
+    ``section``, or with ``section`` appended."""
+    start = text.find(heading)
+    if start < 0:
+        return text.rstrip() + "\n\n" + section.rstrip() + "\n"
+    end = text.find("\n### ", start + len(heading))
+    rest = "" if end < 0 else text[end:]
+    return text[:start] + section.rstrip() + "\n" + rest
+
+
+def page_only(args: argparse.Namespace, argv: list[str]) -> int:
+    """``--page-only``: measure the page; write only its section of the results file."""
+    section = measure_page_section(args)
+    if args.no_results:
+        return 0
+    command = shlex.join(["python", "-m", "bench", *argv])
+    today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    section += f"\n\nMeasured {today} with `{command}` ({os.cpu_count()} CPUs)."
+    target = RESULTS if args.update_results else LATEST
+    if target.exists():
+        target.write_text(replace_section(target.read_text("utf-8"), section), "utf-8")
+    else:
+        write_results(command, [section], target)
+    print(f"Written to {target.relative_to(ROOT)}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.page_only:
+        return page_only(args, argv)
     sizes = FULL_SIZES if args.full else ((args.employees, args.companies),)
     sections = [settings_line(args)]
     for employees, companies in sizes:
@@ -252,6 +316,7 @@ def main(argv: list[str]) -> int:
         print("... DAG file import cost", flush=True)
         sections.append(render_dag_import(measure_dag_import()))
         print("\n" + sections[-1] + "\n", flush=True)
+        sections.append(measure_page_section(args))
     if not args.no_results:
         target = RESULTS if args.update_results else LATEST
         write_results(shlex.join(["python", "-m", "bench", *argv]), sections, target)

@@ -120,14 +120,23 @@ create index if not exists sent_lines_company_period_idx
     on nmbrs_sync.sent_lines (company_id, period, employee_id, hour_code);
 create index if not exists sent_lines_run_idx
     on nmbrs_sync.sent_lines (run_id);
-create index if not exists excluded_hours_run_idx
-    on nmbrs_sync.excluded_hours (run_id);
 create index if not exists excluded_hours_user_date_idx
     on nmbrs_sync.excluded_hours (organisation_id, user_id, work_date);
 create index if not exists plan_lines_run_idx
     on nmbrs_sync.plan_lines (run_id);
 create index if not exists plan_lines_company_employee_idx
     on nmbrs_sync.plan_lines (company_id, employee_id);
+-- A run's totals in period_balance from these alone (index-only scans of the run's hour lines,
+-- without its days lines): the Nmbrs page sums them for every run it lists.
+create index if not exists sent_lines_run_hours_idx
+    on nmbrs_sync.sent_lines (run_id) include (hours)
+    where action in ('insert', 'unchanged', 'correction');
+create index if not exists plan_lines_run_hours_idx
+    on nmbrs_sync.plan_lines (run_id) include (desired_hours) where desired_hours is not null;
+-- A run's exclusions, and their total: replaces the plain (run_id) index of earlier ledgers.
+create index if not exists excluded_hours_run_hours_idx
+    on nmbrs_sync.excluded_hours (run_id) include (hours);
+drop index if exists nmbrs_sync.excluded_hours_run_idx;
 
 -- Per run: does every hour read end up either in Nmbrs or in excluded_hours?
 --   hours_read      the run's own count of the period (count_period_hours.sql)
@@ -158,14 +167,14 @@ select
         + coalesce(x.hours, 0) as balanced
 from nmbrs_sync.runs as r
 left join lateral (
-    select sum(sl.hours) filter (where sl.action in ('insert', 'unchanged', 'correction')) as hours
+    select sum(sl.hours) as hours
     from nmbrs_sync.sent_lines as sl
-    where sl.run_id = r.run_id
+    where sl.run_id = r.run_id and sl.action in ('insert', 'unchanged', 'correction')
 ) as s on true
 left join lateral (
     select sum(pl.desired_hours) as hours
     from nmbrs_sync.plan_lines as pl
-    where pl.run_id = r.run_id
+    where pl.run_id = r.run_id and pl.desired_hours is not null
 ) as p on true
 left join lateral (
     select sum(eh.hours) as hours

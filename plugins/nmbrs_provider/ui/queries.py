@@ -23,25 +23,39 @@ where r.company_id = any(%(company_ids)s)
 order by r.company_id, r.started_at desc, r.run_id desc
 """
 
-_HISTORY = """
+# Newest period first: by the period's year and number ("2026-10-M" after "2026-9-M"), then a
+# period text that is none (a run that failed before it knew its period) last.
+_NEWEST_FIRST = """
+    (substring({t}.period from '^([0-9]+)-'))::int desc nulls last,
+    (substring({t}.period from '^[0-9]+-([0-9]+)-'))::int desc nulls last,
+    {t}.period desc, {t}.started_at desc, {t}.run_id desc"""
+
+# The page of runs is chosen first; only its (at most PAGE_SIZE) runs get their balance, each
+# summed from the lines of that run alone (index-only scans of the *_run_hours_idx indexes).
+_HISTORY = f"""
 with runs as (
     select
-        r.*,
+        r.run_id, r.dag_id, r.airflow_run_id, r.company_id, r.period, r.status, r.dry_run,
+        r.started_at, r.finished_at, r.message,
         row_number() over (
             partition by r.company_id, r.period order by r.started_at, r.run_id
         ) as attempt
     from nmbrs_sync.runs as r
     where r.company_id = %(company_id)s
       and (%(period)s::text is null or r.period = %(period)s)
+),
+page as (
+    select * from runs as r
+    order by {_NEWEST_FIRST.format(t="r")}
+    limit %(limit)s offset %(offset)s
 )
 select
     r.run_id, r.dag_id, r.airflow_run_id, r.company_id, r.period, r.attempt, r.status,
     r.dry_run, r.started_at, r.finished_at, r.message,
     b.hours_read, b.hours_sent, b.hours_planned, b.hours_excluded, b.difference, b.balanced
-from runs as r
+from page as r
 join nmbrs_sync.period_balance as b using (run_id)
-order by r.period desc, r.started_at desc, r.run_id desc
-limit %(limit)s offset %(offset)s
+order by {_NEWEST_FIRST.format(t="r")}
 """
 
 _HISTORY_COUNT = """
@@ -177,7 +191,9 @@ def last_runs(conn: Any, company_ids: Iterable[int]) -> dict[int, dict[str, Any]
 
 
 def history(conn: Any, company_id: int, *, period: str | None = None, offset: int = 0) -> Page:
-    """Every run of a company (optionally one period), newest period first, with attempts."""
+    """Every run of a company (optionally one period), newest period first (then the newest
+    attempt first), with attempt numbers and the balance check; ``PAGE_SIZE`` runs from
+    ``offset``."""
     params = {"company_id": company_id, "period": period or None}
     rows = _dicts(conn, _HISTORY, {**params, "limit": PAGE_SIZE, "offset": offset})
     return Page(rows, _count(conn, _HISTORY_COUNT, params), offset)
