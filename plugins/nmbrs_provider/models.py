@@ -27,9 +27,9 @@ HOURLY_SALARY_TYPES = frozenset(
 
 @dataclass(frozen=True)
 class Company:
-    """A company the API user can see."""
+    """A company the API user can see (``id``: an int for SOAP, a UUID string for REST)."""
 
-    id: int
+    id: int | str
     number: int
     name: str
 
