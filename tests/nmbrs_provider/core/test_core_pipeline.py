@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+from decimal import Decimal
 
 import pandas as pd
 import pytest
 
 from nmbrs_provider.core.config import parse_config
 from nmbrs_provider.core.contracts import classify_contracts
+from nmbrs_provider.core.holdings import Holding, HourComponent
 from nmbrs_provider.core.matching import match_employees
 from nmbrs_provider.core.periods import PayrollPeriod
-from nmbrs_provider.core.planning import check_balance, plan_company, sent_hours, verify
+from nmbrs_provider.core.planning import check_balance, plan_company
 from nmbrs_provider.core.routing import HOURS_COLUMNS, route_hours
+from nmbrs_provider.core.verification import sent_hours, verify
 
 NOV = PayrollPeriod.parse("2026-11-M")
 CONFIG = parse_config(
@@ -105,33 +108,35 @@ class FakeNmbrs:
         self.ids = itertools.count(9000)
         self.calls = 0
 
-    def frame(self, employee_ids) -> pd.DataFrame:
-        rows = [c for c in self.components if c["employee_id"] in set(employee_ids)]
-        return pd.DataFrame(rows, columns=["employee_id", "component_id", "hour_code", "hours"])
+    def holdings(self, employee_ids) -> dict:
+        wanted = {int(e) for e in employee_ids}
+        held: dict[int, list] = {e: [] for e in wanted}
+        for c in self.components:
+            if c["employee_id"] in wanted:
+                held[c["employee_id"]].append(
+                    HourComponent(c["component_id"], c["hour_code"], Decimal(str(c["hours"])))
+                )
+        return {e: Holding(tuple(comps), self.days.get(e)) for e, comps in held.items()}
 
     def apply(self, plan) -> None:
-        for employee_id in plan.clears:
-            self.calls += 1
-            self.components = [c for c in self.components if c["employee_id"] != employee_id]
-        for delete in plan.deletes:
-            self.calls += 1
-            self.components = [
-                c for c in self.components if c["component_id"] != delete.component_id
-            ]
-        for batch in plan.chunks(100):
-            self.calls += 1
-            for item in batch:
-                self.components.append(
-                    {
-                        "employee_id": item.employee_id,
-                        "component_id": next(self.ids),
-                        "hour_code": item.hour_code,
-                        "hours": item.hours,
-                    }
-                )
-        for item in plan.days:
-            self.calls += 1
-            self.days[item.employee_id] = item.days
+        """Each code change as a delete of what is held and one insert; days as set."""
+        for change in plan.change_set().employees:
+            for code in change.codes:
+                gone = {h.id for h in code.held}
+                self.calls += len(gone) + (1 if code.hours else 0)
+                self.components = [c for c in self.components if c["component_id"] not in gone]
+                if code.hours:
+                    self.components.append(
+                        {
+                            "employee_id": change.employee_id,
+                            "component_id": next(self.ids),
+                            "hour_code": code.hour_code,
+                            "hours": code.hours,
+                        }
+                    )
+            if change.days is not None:
+                self.calls += 1
+                self.days[change.employee_id] = change.days
 
 
 def run(warehouse: list[dict], nmbrs: dict[int, FakeNmbrs]) -> dict:
@@ -155,14 +160,13 @@ def run(warehouse: list[dict], nmbrs: dict[int, FakeNmbrs]) -> dict:
             staff,
             CONFIG.owned_hour_codes(company_id),
             HOUR_MODELS[company_id],
-            fake.frame(staff["employee_id"]),
-            dict(fake.days),
+            fake.holdings(staff["employee_id"]),
             comment=CONFIG.company(company_id).render_comment(NOV),
             excluded=pd.concat([routing.excluded_for(company_id), match.excluded]),
         )
         fake.apply(plan)
-        read_back = fake.frame(staff["employee_id"])
-        assert verify(plan, read_back, fake.days) == []
+        read_back = fake.holdings(staff["employee_id"])
+        assert verify(plan, read_back) == []
         sent += sent_hours(plan, read_back)
         plans[company_id] = plan
     rounding = sum(p.rounding for p in plans.values())
@@ -220,7 +224,8 @@ def test_second_run_with_the_same_hours_writes_nothing_and_a_change_writes_littl
     changed = [*WAREHOUSE, entry(1, 13, "103", 5, 1.5)]
     third = run(changed, nmbrs)
     cor = {e.employee_id: e for e in third["plans"][54613].employees}[503]
-    assert len(cor.deletes) == 1 and [i.hours for i in cor.inserts] == [pytest.approx(7.0)]
+    ((change,),) = [cor.changes]
+    assert len(change.held) == 1 and change.hours == pytest.approx(7.0)
     assert cor.set_days == 2
     assert {e.employee_id for e in third["plans"][54613].changed} == {503}
 
