@@ -11,9 +11,9 @@ verifies nothing, so its call count is a lower bound for a per-employee client.
 from __future__ import annotations
 
 from bench.scenario import HOUR_CODE, BenchScenario
+from nmbrs_provider.core.holdings import HourComponent
 from nmbrs_provider.core.periods import PayrollPeriod
 from nmbrs_provider.hooks.nmbrs import NmbrsHook
-from nmbrs_provider.models import DaysWorked, NewHourComponent
 
 
 def run_baseline(conn_id: str, bench: BenchScenario, period: PayrollPeriod) -> int:
@@ -25,13 +25,12 @@ def run_baseline(conn_id: str, bench: BenchScenario, period: PayrollPeriod) -> i
         for employee_id in bench.flexible[company_id]:
             hours, days = bench.desired[employee_id]
             hook.get_hour_components(employee_id, period)
-            hook.clear_current_hour_components(employee_id)
+            hook.client.call(
+                "EmployeeService", "HourComponentVar_ClearCurrent", EmployeeId=employee_id
+            )
             if hours > 0:
-                hook.insert_hour_components(
-                    [NewHourComponent(employee_id, HOUR_CODE, hours, comment)],
-                    period,
-                    chunk_size=1,
-                )
-            hook.set_days_worked([DaysWorked(employee_id, days)], period, chunk_size=1)
+                component = HourComponent(0, HOUR_CODE, hours, comment)
+                hook.insert_hour_components([(employee_id, component)], period)
+            hook.set_days_worked({employee_id: days}, period)
             handled += 1
     return handled

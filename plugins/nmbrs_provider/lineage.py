@@ -40,7 +40,7 @@ class SyncLineage:
     #: The SQL texts the run used, by file name.
     sql: Mapping[str, str]
     nmbrs_domain: str
-    #: :meth:`~nmbrs_provider.sync.company.CompanySyncResult.as_dict` of the run.
+    #: :meth:`~nmbrs_provider.sync.record.CompanySyncResult.as_dict` of the run.
     result: Mapping[str, Any]
 
 

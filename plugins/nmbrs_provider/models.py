@@ -1,4 +1,8 @@
-"""Value objects the hook returns, so that nothing above it touches zeep objects."""
+"""Value objects the SOAP hook's reads return, so that nothing above it touches zeep objects.
+
+What the sync plans and writes (components, days, change sets) is in
+:mod:`nmbrs_provider.core.holdings`.
+"""
 
 from __future__ import annotations
 
@@ -27,9 +31,9 @@ HOURLY_SALARY_TYPES = frozenset(
 
 @dataclass(frozen=True)
 class Company:
-    """A company the API user can see."""
+    """A company the API user can see (``id``: an int for SOAP, a UUID string for REST)."""
 
-    id: int
+    id: int | str
     number: int
     name: str
 
@@ -40,20 +44,6 @@ class CompanyPeriod:
 
     company: Company
     period: PayrollPeriod
-
-
-@dataclass(frozen=True)
-class PayrollRun:
-    """A processed payroll run (``RunInfo``)."""
-
-    id: int
-    number: int
-    year: int
-    period_start: int
-    period_end: int
-    description: str
-    run_at: dt.datetime | None
-    is_locked: bool
 
 
 @dataclass(frozen=True)
@@ -114,31 +104,3 @@ class Schedule:
     def total_hours(self) -> Decimal:
         """Hours over both weeks; zero for a zero-hour contract."""
         return sum(self.hours, Decimal(0))
-
-
-@dataclass(frozen=True)
-class HourComponent:
-    """A variable hour component stored in Nmbrs."""
-
-    id: int
-    hour_code: int
-    hours: Decimal
-    comment: str | None = None
-
-
-@dataclass(frozen=True)
-class NewHourComponent:
-    """A variable hour component to insert."""
-
-    employee_id: int
-    hour_code: int
-    hours: Decimal
-    comment: str | None = None
-
-
-@dataclass(frozen=True)
-class DaysWorked:
-    """Days worked to set for an employee in a period."""
-
-    employee_id: int
-    days: int

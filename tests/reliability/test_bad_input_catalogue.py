@@ -111,7 +111,6 @@ def pipeline(hours: pd.DataFrame, employees: pd.DataFrame | None = None, model=H
         staff() if employees is None else employees,
         {2100, 3100},
         model,
-        pd.DataFrame(columns=["employee_id", "component_id", "hour_code", "hours"]),
         {},
         excluded=excluded,
     )
@@ -208,7 +207,7 @@ def test_duplicate_rows_are_both_counted_not_dropped():
     _, matched, plan = pipeline(frame(dup, dup))
     assert matched.excluded.empty
     assert plan.hours_planned == pytest.approx(8.0)
-    assert plan.days[0].days == 1
+    assert list(plan.days.values()) == [1]
 
 
 def test_duplicates_that_add_up_to_more_than_24_hours_hold_the_day_back():
@@ -236,7 +235,7 @@ def test_hours_of_an_empty_period_plan_nothing():
     routed, matched, plan = pipeline(frame())
     assert (routed.rows_in, routed.hours_in) == (0, 0.0)
     assert matched.matched.empty and matched.excluded.empty
-    assert (plan.employees, plan.inserts, plan.hours_planned) == ((), (), 0.0)
+    assert (plan.employees, plan.code_changes, plan.hours_planned) == ((), (), 0.0)
 
 
 # --------------------------------------------------------------------------- hours: matching

@@ -15,9 +15,9 @@ from nmbrs_provider.sync import settings
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from nmbrs_provider.backend import NmbrsBackend
     from nmbrs_provider.core.config import SyncConfig
     from nmbrs_provider.core.periods import PayrollPeriod
-    from nmbrs_provider.hooks.nmbrs import NmbrsHook
     from nmbrs_provider.lineage import SyncLineage
     from nmbrs_provider.sync.warehouse import SyncWarehouse
 
@@ -136,7 +136,7 @@ class NmbrsSyncPrepareOperator(BaseOperator):
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
         from nmbrs_provider.exceptions import NmbrsError
-        from nmbrs_provider.hooks.nmbrs import NmbrsHook
+        from nmbrs_provider.sync.pipeline import open_backend
         from nmbrs_provider.sync.prepare import prepare_run
 
         config, warehouse = _setup(self.config_path, self.sql_dir)
@@ -152,8 +152,8 @@ class NmbrsSyncPrepareOperator(BaseOperator):
                 airflow_run_id=context["run_id"],
                 dag_id=self.dag_id,
                 attempt=context["ti"].try_number,
-                current_period=lambda company_id: NmbrsHook(
-                    config.company(company_id).nmbrs_conn_id
+                current_period=lambda company_id: open_backend(
+                    config.company(company_id).nmbrs_conn_id, config.load
                 ).get_current_period(company_id),
             )
         except ValueError as exc:  # config, period and company-selection errors
@@ -213,7 +213,7 @@ class NmbrsPayrollSyncOperator(BaseOperator):
         self.sql_dir = sql_dir
         self.insert_chunk_size = insert_chunk_size
         self._lineage: SyncLineage | None = None
-        self._nmbrs_hook: NmbrsHook | None = None
+        self._nmbrs_hook: NmbrsBackend | None = None
 
     def execute(self, context: Context) -> dict[str, Any]:
         period = _period(self.period)
@@ -241,12 +241,16 @@ class NmbrsPayrollSyncOperator(BaseOperator):
         self.log.info("Nmbrs reached %s (current %s)", event["period"], event["current"])
         return self._sync(context, *_setup(self.config_path, self.sql_dir, self.company_id))
 
-    def _nmbrs(self, config: SyncConfig) -> NmbrsHook:
-        """The company's hook, one per task process (its client counts the task's calls)."""
-        from nmbrs_provider.hooks.nmbrs import NmbrsHook
+    def _nmbrs(self, config: SyncConfig) -> NmbrsBackend:
+        """The company's backend, one per task process (it counts the task's calls)."""
+        from nmbrs_provider.sync.pipeline import open_backend
 
         if self._nmbrs_hook is None:
-            self._nmbrs_hook = NmbrsHook(config.company(int(self.company_id)).nmbrs_conn_id)
+            self._nmbrs_hook = open_backend(
+                config.company(int(self.company_id)).nmbrs_conn_id,
+                config.load,
+                batch_size=self.insert_chunk_size,
+            )
         return self._nmbrs_hook
 
     def _defer_while_nmbrs_is_behind(self, period: PayrollPeriod, config: SyncConfig) -> None:
@@ -287,8 +291,7 @@ class NmbrsPayrollSyncOperator(BaseOperator):
         from nmbrs_provider.exceptions import NmbrsError
         from nmbrs_provider.lineage import SyncLineage
         from nmbrs_provider.sync import metrics
-        from nmbrs_provider.sync.company import RunIdentity, sync_company
-        from nmbrs_provider.sync.loader import LoadSettings
+        from nmbrs_provider.sync.pipeline import LoadSettings, RunIdentity, sync_company
 
         company_id = int(self.company_id)
         warehouse.apply_ledger_schema()
@@ -309,7 +312,7 @@ class NmbrsPayrollSyncOperator(BaseOperator):
                 period=_period(self.period),
                 dry_run=_truthy(self.dry_run),
                 run=run,
-                load=LoadSettings.from_config(config.load, chunk_size=self.insert_chunk_size),
+                load=LoadSettings.from_config(config.load),
             )
         except (ConfigError, PeriodError, PastPeriodError, PeriodTypeMismatch,
                 FuturePeriodError) as exc:  # fmt: skip
@@ -328,7 +331,7 @@ class NmbrsPayrollSyncOperator(BaseOperator):
         self._lineage = SyncLineage(
             warehouse_conn_id=config.warehouse_conn_id,
             sql={"extract_period_hours.sql": warehouse.sql("extract_period_hours.sql")},
-            nmbrs_domain=nmbrs.settings.domain,
+            nmbrs_domain=nmbrs.namespace,
             result=result.as_dict(),
         )
         self.log.info("Company %s: %s", company_id, result.message)

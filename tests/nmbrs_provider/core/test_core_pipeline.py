@@ -1,20 +1,34 @@
-"""The whole core in the order the DAG uses it, against an in-memory stand-in for Nmbrs."""
+"""The pipeline's planning, apply and verify steps over a second backend: an in-memory Nmbrs.
+
+The stand-in implements only what the steps call (``read_holdings``, ``check_write_access``,
+``apply``); the planner and the steps run unchanged on it, as they do on SOAP.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
 import math
+from decimal import Decimal
 
 import pandas as pd
 import pytest
 
 from nmbrs_provider.core.config import parse_config
 from nmbrs_provider.core.contracts import classify_contracts
-from nmbrs_provider.core.matching import match_employees
+from nmbrs_provider.core.holdings import Holding, HourComponent
+from nmbrs_provider.core.period_policy import decide_period
 from nmbrs_provider.core.periods import PayrollPeriod
-from nmbrs_provider.core.planning import check_balance, plan_company, sent_hours, verify
+from nmbrs_provider.core.planning import check_balance
 from nmbrs_provider.core.routing import HOURS_COLUMNS, route_hours
+from nmbrs_provider.core.verification import sent_hours, verify
+from nmbrs_provider.sync.pipeline import (
+    LoadSettings,
+    NmbrsState,
+    apply,
+    classify_and_plan,
+    verify_written,
+)
 
 NOV = PayrollPeriod.parse("2026-11-M")
 CONFIG = parse_config(
@@ -105,65 +119,63 @@ class FakeNmbrs:
         self.ids = itertools.count(9000)
         self.calls = 0
 
-    def frame(self, employee_ids) -> pd.DataFrame:
-        rows = [c for c in self.components if c["employee_id"] in set(employee_ids)]
-        return pd.DataFrame(rows, columns=["employee_id", "component_id", "hour_code", "hours"])
-
-    def apply(self, plan) -> None:
-        for employee_id in plan.clears:
-            self.calls += 1
-            self.components = [c for c in self.components if c["employee_id"] != employee_id]
-        for delete in plan.deletes:
-            self.calls += 1
-            self.components = [
-                c for c in self.components if c["component_id"] != delete.component_id
-            ]
-        for batch in plan.chunks(100):
-            self.calls += 1
-            for item in batch:
-                self.components.append(
-                    {
-                        "employee_id": item.employee_id,
-                        "component_id": next(self.ids),
-                        "hour_code": item.hour_code,
-                        "hours": item.hours,
-                    }
+    def holdings(self, employee_ids) -> dict:
+        wanted = {int(e) for e in employee_ids}
+        held: dict[int, list] = {e: [] for e in wanted}
+        for c in self.components:
+            if c["employee_id"] in wanted:
+                held[c["employee_id"]].append(
+                    HourComponent(c["component_id"], c["hour_code"], Decimal(str(c["hours"])))
                 )
-        for item in plan.days:
-            self.calls += 1
-            self.days[item.employee_id] = item.days
+        return {e: Holding(tuple(comps), self.days.get(e)) for e, comps in held.items()}
+
+    def read_holdings(self, employee_ids, period) -> dict:
+        return self.holdings(employee_ids)
+
+    def check_write_access(self, changes) -> None:
+        pass
+
+    def apply(self, changes) -> None:
+        """Each code change as a delete of what is held and one insert; days as set."""
+        for change in changes.employees:
+            for code in change.codes:
+                gone = {h.id for h in code.held}
+                self.calls += len(gone) + (1 if code.hours else 0)
+                self.components = [c for c in self.components if c["component_id"] not in gone]
+                if code.hours:
+                    self.components.append(
+                        {
+                            "employee_id": change.employee_id,
+                            "component_id": next(self.ids),
+                            "hour_code": code.hour_code,
+                            "hours": code.hours,
+                        }
+                    )
+            if change.days is not None:
+                self.calls += 1
+                self.days[change.employee_id] = change.days
 
 
 def run(warehouse: list[dict], nmbrs: dict[int, FakeNmbrs]) -> dict:
     hours = pd.DataFrame(warehouse, columns=list(HOURS_COLUMNS))
-    routing = route_hours(hours, CONFIG, period=NOV)
+    routing = route_hours(hours, CONFIG, period=NOV)  # what prepare_run accounts for
     plans, excluded_hours, sent = {}, routing.hours_excluded, 0.0
+    decision = decide_period(0, NOV, NOV, "fail")
     for company_id in routing.company_ids:
-        staff = employees(company_id)
         fake = nmbrs[company_id]
-        match = match_employees(
-            routing.for_company(company_id),
-            staff,
-            company_id=company_id,
-            hour_model=HOUR_MODELS[company_id],
+        staff = employees(company_id)
+        state = NmbrsState(
+            staff, frozenset(HOUR_MODELS[company_id]), fake.holdings(staff["employee_id"])
         )
-        excluded_hours += match.hours_excluded
-        plan = plan_company(
-            company_id,
-            NOV,
-            match.matched,
-            staff,
-            CONFIG.owned_hour_codes(company_id),
-            HOUR_MODELS[company_id],
-            fake.frame(staff["employee_id"]),
-            dict(fake.days),
-            comment=CONFIG.company(company_id).render_comment(NOV),
-            excluded=pd.concat([routing.excluded_for(company_id), match.excluded]),
-        )
-        fake.apply(plan)
-        read_back = fake.frame(staff["employee_id"])
-        assert verify(plan, read_back, fake.days) == []
+        plan = classify_and_plan(CONFIG, company_id, NOV, decision, hours, state).plan
+        apply(fake, plan, decision)
+        verify_written(fake, plan, LoadSettings(verify="all"))
+        read_back = fake.holdings(staff["employee_id"])
+        assert verify(plan, read_back) == []
         sent += sent_hours(plan, read_back)
+        excluded_hours += plan.hours_excluded - float(
+            routing.excluded_for(company_id)["hours"].fillna(0.0).sum()
+        )
         plans[company_id] = plan
     rounding = sum(p.rounding for p in plans.values())
     check_balance(routing.hours_in, sent, excluded_hours, rounding=rounding)
@@ -220,7 +232,8 @@ def test_second_run_with_the_same_hours_writes_nothing_and_a_change_writes_littl
     changed = [*WAREHOUSE, entry(1, 13, "103", 5, 1.5)]
     third = run(changed, nmbrs)
     cor = {e.employee_id: e for e in third["plans"][54613].employees}[503]
-    assert len(cor.deletes) == 1 and [i.hours for i in cor.inserts] == [pytest.approx(7.0)]
+    ((change,),) = [cor.changes]
+    assert len(change.held) == 1 and change.hours == pytest.approx(7.0)
     assert cor.set_days == 2
     assert {e.employee_id for e in third["plans"][54613].changed} == {503}
 

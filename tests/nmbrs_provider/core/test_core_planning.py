@@ -6,20 +6,11 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
+from nmbrs_provider.core.batching import chunked
+from nmbrs_provider.core.holdings import CodeChange, Holding, HourComponent
 from nmbrs_provider.core.periods import PayrollPeriod
-from nmbrs_provider.core.planning import (
-    BalanceError,
-    Insert,
-    SetDays,
-    check_balance,
-    chunked,
-    components_frame,
-    plan_company,
-    round_hours,
-    sent_hours,
-    strategy_costs,
-    verify,
-)
+from nmbrs_provider.core.planning import BalanceError, check_balance, plan_company, round_hours
+from nmbrs_provider.core.verification import sent_hours, verify
 
 NOV = PayrollPeriod.parse("2026-11-M")
 OWNED = {2100, 3100}  # worked hours, statutory leave
@@ -53,9 +44,35 @@ def hours(*rows: tuple) -> pd.DataFrame:
     )
 
 
-def components(*rows: tuple) -> pd.DataFrame:
+def components(*rows: tuple) -> list[tuple]:
     """rows: (employee_id, component_id, hour_code, hours)."""
-    return pd.DataFrame(rows, columns=["employee_id", "component_id", "hour_code", "hours"])
+    return list(rows)
+
+
+def holdings(rows: list[tuple], days: dict | None = None) -> dict:
+    """What Nmbrs holds per employee: components from ``rows`` (see :func:`components`)."""
+    held: dict = {e: [] for e in days or {}}
+    for employee_id, component_id, code, value in rows:
+        hours = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+        held.setdefault(employee_id, []).append(HourComponent(component_id, code, hours))
+    return {e: Holding(tuple(c), (days or {}).get(e)) for e, c in held.items()}
+
+
+def adds(x) -> tuple:
+    """(employee, hour code, hours added, comment) of each change that adds a component."""
+    plans = x.employees if hasattr(x, "employees") else [x]
+    return tuple(
+        (e.employee_id, c.hour_code, c.difference if c.correction else c.hours, c.comment)
+        for e in plans
+        for c in e.changes
+        if (c.difference if c.correction else c.hours)
+    )
+
+
+def removed(x) -> list:
+    """Ids of the held components a change replaces (never those of a correction)."""
+    plans = x.employees if hasattr(x, "employees") else [x]
+    return sorted(h.id for e in plans for c in e.changes if not c.correction for h in c.held)
 
 
 NOVEMBER_HOURS = hours(
@@ -76,8 +93,7 @@ def plan(hours_frame=NOVEMBER_HOURS, current=None, days=None, **kwargs):
         employees(),
         OWNED,
         HOUR_MODEL,
-        components() if current is None else current,
-        days or {},
+        holdings(current or [], days),
         **kwargs,
     )
 
@@ -89,13 +105,13 @@ def by_id(company_plan):
 def test_first_run_into_an_empty_period_inserts_rounded_totals_and_days():
     result = plan()
     assert [e.employee_id for e in result.employees] == [ANNA, COR]
-    assert result.inserts == (
-        Insert(ANNA, 2100, D("16.17"), "Keeping 2026-11-M"),
-        Insert(ANNA, 3100, D("8.00"), "Keeping 2026-11-M"),
-        Insert(COR, 2100, D("4.00"), "Keeping 2026-11-M"),
+    assert adds(result) == (
+        (ANNA, 2100, D("16.17"), "Keeping 2026-11-M"),
+        (ANNA, 3100, D("8.00"), "Keeping 2026-11-M"),
+        (COR, 2100, D("4.00"), "Keeping 2026-11-M"),
     )
-    assert result.deletes == ()
-    assert result.days == (SetDays(ANNA, 3), SetDays(COR, 1))  # leave days are not worked
+    assert removed(result) == []
+    assert result.days == {ANNA: 3, COR: 1}  # leave days are not worked
     assert result.hours_planned == pytest.approx(28.17)
     assert result.rounding == pytest.approx(28.17 - (8.0 + 7.5 + 2 / 3 + 8.0 + 4.0))
 
@@ -106,7 +122,8 @@ def test_rerun_with_nothing_changed_writes_nothing():
     )
     result = plan(current=current, days={ANNA: 3, COR: 1})
     assert all(e.unchanged for e in result.employees)
-    assert (result.inserts, result.deletes, result.days, result.clears) == ((), (), (), ())
+    assert (result.code_changes, result.days) == ((), {})
+    assert not result.change_set()
     assert result.changed == ()
     assert set(result.to_frame()["action"]) == {"keep", "keep days"}
 
@@ -115,26 +132,26 @@ def test_changed_hours_replace_only_the_changed_code():
     current = components((ANNA, 9001, 2100, 12.0), (ANNA, 9002, 3100, 8.0), (COR, 9003, 2100, 4.0))
     result = plan(current=current, days={ANNA: 3, COR: 1})
     anna, cor = by_id(result)[ANNA], by_id(result)[COR]
-    assert [d.component_id for d in anna.deletes] == [9001]
-    assert anna.inserts == (Insert(ANNA, 2100, D("16.17"), "Keeping 2026-11-M"),)
+    (held,) = holdings(current)[ANNA].of_code(2100)
+    assert anna.changes == (CodeChange(2100, (held,), D("16.17"), "Keeping 2026-11-M"),)
     assert anna.set_days is None
     assert cor.unchanged
-    assert result.deletes == anna.deletes and result.inserts == anna.inserts
+    assert result.change_set().employees == (anna.change(),)
 
 
 def test_several_components_of_one_code_are_collapsed_into_one():
     current = components((COR, 9003, 2100, 2.0), (COR, 9004, 2100, 2.0))
     result = plan(hours((COR, 2100, 10, 4.0, "work")), current)
     cor = by_id(result)[COR]
-    assert sorted(d.component_id for d in cor.deletes) == [9003, 9004]
-    assert cor.inserts == (Insert(COR, 2100, D("4.00"), "Keeping 2026-11-M"),)
+    assert removed(cor) == [9003, 9004]
+    assert adds(cor) == ((COR, 2100, D("4.00"), "Keeping 2026-11-M"),)
 
 
 def test_a_matching_component_next_to_a_stray_one_is_not_kept():
     current = components((COR, 9003, 2100, 4.0), (COR, 9004, 2100, 1.0))
     cor = by_id(plan(hours((COR, 2100, 10, 4.0, "work")), current))[COR]
-    assert sorted(d.component_id for d in cor.deletes) == [9003, 9004]
-    assert cor.inserts == (Insert(COR, 2100, D("4.00"), "Keeping 2026-11-M"),)
+    assert removed(cor) == [9003, 9004]
+    assert adds(cor) == ((COR, 2100, D("4.00"), "Keeping 2026-11-M"),)
 
 
 def test_removed_hours_delete_owned_components_and_reset_days():
@@ -145,8 +162,8 @@ def test_removed_hours_delete_owned_components_and_reset_days():
     )
     result = plan(hours(*[]), current, days={COR: 1})
     (cor,) = result.employees
-    assert sorted(d.component_id for d in cor.deletes) == [9003, 9004]
-    assert cor.inserts == ()
+    assert removed(cor) == [9003, 9004]
+    assert adds(cor) == ()
     assert cor.set_days == 0
     table = result.to_frame().set_index("hour_code")
     assert table.loc[5000, "action"] == "untouched (code not owned)"
@@ -161,11 +178,10 @@ def test_fixed_employees_and_other_codes_are_never_touched():
         (DIRK, 9104, 5000, 1.0),  # flexible, no hours, no owned components
     )
     result = plan(current=current, days={BRAM: 20, DIRK: 2})
-    touched = {d.component_id for d in result.deletes}
-    assert touched.isdisjoint({9101, 9102, 9103, 9104})
-    assert all(i.hour_code in OWNED for i in result.inserts)
+    assert set(removed(result)).isdisjoint({9101, 9102, 9103, 9104})
+    assert all(c.hour_code in OWNED for _, c in result.code_changes)
     assert {e.employee_id for e in result.employees} == {ANNA, COR}
-    assert all(d.employee_id != BRAM for d in result.days)
+    assert BRAM not in result.days
 
 
 def test_days_not_set_in_nmbrs_count_as_zero():
@@ -199,7 +215,7 @@ def test_round_hours_rejects_non_numbers():
 def test_hours_rounding_to_zero_are_not_inserted_but_stay_in_the_balance():
     result = plan(hours((COR, 2100, 10, 0.004, "work")))
     (cor,) = result.employees
-    assert cor.inserts == ()
+    assert adds(cor) == ()
     assert result.hours_planned == 0
     assert result.rounding == pytest.approx(-0.004)
 
@@ -216,10 +232,10 @@ def test_hours_balance_after_writing_counts_only_planned_owned_components():
         (COR, 9103, 2100, D("4.00")),
         (BRAM, 9104, 2100, D("40.00")),  # fixed employee: not sent by us
     )
-    sent = sent_hours(result, written)
+    sent = sent_hours(result, holdings(written))
     assert sent == pytest.approx(28.17)
     check_balance(result.hours_in, sent, result.hours_excluded, rounding=result.rounding)
-    lost_insert = written.loc[written["component_id"] != 9103]
+    lost_insert = holdings([c for c in written if c[1] != 9103])
     with pytest.raises(BalanceError, match=r"\+4\.00 h unaccounted"):
         check_balance(
             result.hours_in,
@@ -240,51 +256,6 @@ def test_check_balance_raises_with_the_three_numbers():
     assert "read 100.00 h, sent 90.00 h, excluded 9.99 h" in str(err)
 
 
-def test_auto_strategy_clears_when_cheaper_and_nothing_else_is_held():
-    current = components((COR, 9003, 2100, 1.0), (COR, 9004, 2100, 1.0), (COR, 9005, 3100, 1.0))
-    one_day = hours((COR, 2100, 10, 4.0, "work"))
-    by_delete = by_id(plan(one_day, current))[COR]
-    assert strategy_costs(by_delete) == {"delete": 4, "clear_and_restore": 2}
-    assert by_delete.strategy == "delete"
-    cleared = by_id(plan(one_day, current, strategy="auto"))[COR]
-    assert cleared.strategy == "clear_and_restore" and cleared.clear
-    assert cleared.deletes == ()
-    assert cleared.inserts == (Insert(COR, 2100, D("4.00"), "Keeping 2026-11-M"),)
-
-
-@pytest.mark.parametrize(
-    "current",
-    [
-        components(),  # a first insert: 1 write either way plus a clear
-        components((COR, 9003, 2100, 3.0)),  # one replace: 2 writes either way
-    ],
-)
-def test_auto_strategy_does_not_clear_when_it_saves_nothing(current):
-    cor = by_id(plan(hours((COR, 2100, 10, 4.0, "work")), current, strategy="auto"))[COR]
-    assert cor.strategy == "delete" and not cor.clear
-
-
-def test_auto_strategy_keeps_per_component_deletes_when_other_codes_exist():
-    current = components(
-        (COR, 9003, 2100, 1.0),
-        (COR, 9004, 2100, 1.0),
-        (COR, 9005, 2100, 1.0),
-        (COR, 9006, 5000, 2.5),
-    )
-    one_day = hours((COR, 2100, 10, 4.0, "work"))
-    assert by_id(plan(one_day, current, strategy="auto"))[COR].strategy == "delete"
-    restored = by_id(plan(one_day, current, strategy="auto", restore_non_owned=True))[COR]
-    assert restored.strategy == "clear_and_restore"
-    assert restored.inserts[0] == Insert(COR, 5000, D("2.5"), None, restored=True)
-    assert restored.inserts[1].hour_code == 2100
-
-
-def test_unchanged_employees_stay_unchanged_under_auto():
-    current = components((COR, 9003, 2100, 4.0))
-    result = plan(hours((COR, 2100, 10, 4.0, "work")), current, days={COR: 1}, strategy="auto")
-    assert by_id(result)[COR].unchanged
-
-
 def test_correct_strategy_inserts_the_difference_on_top_of_what_nmbrs_holds():
     """A closed period: nothing is deleted; per owned code one component with the difference."""
     current = components(
@@ -297,16 +268,18 @@ def test_correct_strategy_inserts_the_difference_on_top_of_what_nmbrs_holds():
     )
     result = plan(current=current, days={ANNA: 3, COR: 1, DIRK: 1}, strategy="correct")
     anna, cor, dirk = (by_id(result)[e] for e in (ANNA, COR, DIRK))
-    assert (result.deletes, result.clears) == ((), ())
+    assert removed(result) == [] and result.change_set().corrections_only
     assert anna.strategy == "correct"
-    assert anna.inserts == (
-        Insert(ANNA, 2100, D("4.17"), "Keeping 2026-11-M (correction)", held_before=D("12.00")),
-        Insert(ANNA, 3100, D("-2.00"), "Keeping 2026-11-M (correction)", held_before=D("10.00")),
+    assert adds(anna) == (
+        (ANNA, 2100, D("4.17"), "Keeping 2026-11-M (correction)"),
+        (ANNA, 3100, D("-2.00"), "Keeping 2026-11-M (correction)"),
     )
+    assert [(c.held_hours, c.hours) for c in anna.changes] == [
+        (D("12.00"), D("16.17")),
+        (D("10.00"), D("8.00")),
+    ]
     assert cor.unchanged
-    assert dirk.inserts == (
-        Insert(DIRK, 2100, D("-5.00"), "Keeping 2026-11-M (correction)", held_before=D("5.00")),
-    )
+    assert adds(dirk) == ((DIRK, 2100, D("-5.00"), "Keeping 2026-11-M (correction)"),)
     assert dirk.set_days == 0
     table = result.to_frame().set_index(["employee_id", "hour_code"])["action"]
     assert table[(ANNA, 2100)] == "correct" and table[(ANNA, 5000)] == "untouched (code not owned)"
@@ -314,23 +287,20 @@ def test_correct_strategy_inserts_the_difference_on_top_of_what_nmbrs_holds():
 
 def test_correct_strategy_into_an_empty_period_inserts_the_totals():
     result = plan(strategy="correct")
-    assert [(i.employee_id, i.hour_code, i.hours, i.held_before) for i in result.inserts] == [
+    assert [(e, c.hour_code, c.difference, c.held_hours) for e, c in result.code_changes] == [
         (ANNA, 2100, D("16.17"), D("0.00")),
         (ANNA, 3100, D("8.00"), D("0.00")),
         (COR, 2100, D("4.00"), D("0.00")),
     ]
-    assert {i.comment for i in result.inserts} == {"Keeping 2026-11-M"}
+    assert {c.comment for _, c in result.code_changes} == {"Keeping 2026-11-M"}
 
 
 def test_a_corrected_period_verifies_and_needs_no_second_correction():
     current = components((ANNA, 9001, 2100, 12.0), (ANNA, 9002, 3100, 8.0), (COR, 9003, 2100, 4.0))
     first = plan(current=current, days={ANNA: 3, COR: 1}, strategy="correct")
-    (correction,) = first.inserts
-    after = pd.concat(
-        [current, components((ANNA, 9010, correction.hour_code, correction.hours))],
-        ignore_index=True,
-    )
-    assert verify(first, after, {ANNA: 3, COR: 1}) == []
+    ((_, correction),) = first.code_changes
+    after = current + components((ANNA, 9010, correction.hour_code, correction.difference))
+    assert verify(first, holdings(after, {ANNA: 3, COR: 1})) == []
     again = plan(current=after, days={ANNA: 3, COR: 1}, strategy="correct")
     assert again.changed == ()
 
@@ -345,18 +315,18 @@ def test_verify_accepts_the_planned_state_and_reports_each_mismatch():
         (COR, 9102, 2100, 4.0),
         (BRAM, 9103, 2100, 99.0),  # not in the plan: ignored
     )
-    assert verify(result, good, {ANNA: 3, COR: 1}) == []
-    doubled = pd.concat([good, components((COR, 9104, 2100, 4.0))])
-    problems = verify(result, doubled, {ANNA: 3, COR: 1})
+    assert verify(result, holdings(good, {ANNA: 3, COR: 1})) == []
+    doubled = good + components((COR, 9104, 2100, 4.0))
+    problems = verify(result, holdings(doubled, {ANNA: 3, COR: 1}))
     assert problems == [
         "employee 103 (Cor Dekker, id 503): hour code 2100 holds 8.00 h in Nmbrs, planned 4.00 h"
     ]
-    lost = good.loc[good["component_id"] != 9005]
-    assert verify(result, lost, {ANNA: 3, COR: 1}) == [
+    lost = [c for c in good if c[1] != 9005]
+    assert verify(result, holdings(lost, {ANNA: 3, COR: 1})) == [
         "employee 101 (Anna de Vries, id 501): hour code 5000 (not owned) changed from "
         "2.00 h to 0.00 h"
     ]
-    assert verify(result, good, {ANNA: 2, COR: 1}) == [
+    assert verify(result, holdings(good, {ANNA: 2, COR: 1})) == [
         "employee 101 (Anna de Vries, id 501): days worked is 2 in Nmbrs, planned 3"
     ]
 
@@ -385,9 +355,7 @@ def test_to_frame_reads_as_a_dry_run_table():
     ]
 
 
-def test_chunks_batch_the_inserts():
-    result = plan()
-    assert [len(c) for c in result.chunks(2)] == [2, 1]
+def test_chunked_cuts_batches():
     assert chunked([1, 2, 3, 4, 5], 2) == [(1, 2), (3, 4), (5,)]
     with pytest.raises(ValueError):
         chunked([1], 0)
@@ -407,17 +375,29 @@ def test_unmatched_input_is_refused(rows, message):
         plan(rows)
 
 
-def test_duplicate_component_ids_are_refused():
-    with pytest.raises(ValueError, match="repeats component ids"):
-        plan(current=components((ANNA, 1, 2100, 1.0), (ANNA, 1, 3100, 1.0)))
+def test_a_plan_states_targets_not_calls():
+    """A backend reaches each code change its own way: the plan gives the target and what is
+    held, so an API with updates can change a held component in place."""
+    current = components((COR, 9003, 2100, 2.0), (COR, 9004, 2100, 2.0), (ANNA, 9001, 2100, 5.0))
+    result = plan(hours((COR, 2100, 10, 5.0, "work")), current, days={COR: 1})
+    cor, anna = by_id(result)[COR], by_id(result)[ANNA]
+    (change,) = cor.changes
+    assert ([h.id for h in change.held], change.hours, change.correction) == (
+        [9003, 9004],
+        D("5.00"),
+        False,
+    )
+    (gone,) = anna.changes
+    assert (gone.hours, [h.id for h in gone.held]) == (D("0"), [9001])
+    assert cor.set_days is None and anna.set_days is None
 
 
-def test_components_frame_reads_hook_style_components():
-    class Stored:  # shaped like the hook's HourComponent
-        def __init__(self, id, hour_code, hours):
-            self.id, self.hour_code, self.hours = id, hour_code, hours
-
-    frame = components_frame({ANNA: [Stored(9001, 2100, D("16.17"))], COR: None})
-    assert frame.values.tolist() == [[ANNA, 9001, 2100, D("16.17")]]
-    result = plan(current=frame, days={ANNA: 3})
-    assert by_id(result)[ANNA].inserts == (Insert(ANNA, 3100, D("8.00"), "Keeping 2026-11-M"),)
+def test_string_ids_pass_through_the_planner():
+    """REST numbers employees and components with UUIDs: the planner only compares them."""
+    staff = employees().assign(employee_id=["e-anna", "e-bram", "e-cor", "e-dirk"])
+    rows = hours(("e-cor", 2100, 10, 4.0, "work"))
+    held = {"e-cor": Holding((HourComponent("c-1", 2100, D("3.00")),), 1)}
+    result = plan_company(54613, NOV, rows, staff, OWNED, HOUR_MODEL, held)
+    (cor,) = result.employees
+    assert cor.employee_id == "e-cor"
+    assert [h.id for h in cor.changes[0].held] == ["c-1"] and cor.changes[0].hours == D("4.00")

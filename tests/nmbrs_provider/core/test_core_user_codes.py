@@ -113,7 +113,6 @@ def test_the_employee_of_the_shared_code_gets_none_of_their_hours():
         staff(),
         {2100},
         {2100},
-        pd.DataFrame(columns=["employee_id", "component_id", "hour_code", "hours"]),
         {},
         excluded=excluded,
     )

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+from nmbrs_provider.backend import ChangeSet, CodeChange, EmployeeChange, NmbrsBackend
+from nmbrs_provider.core.holdings import HourComponent
 from nmbrs_provider.core.periods import PayrollPeriod
 from nmbrs_provider.exceptions import (
     NmbrsAuthenticationError,
@@ -19,7 +21,6 @@ from nmbrs_provider.exceptions import (
     NmbrsTransientError,
 )
 from nmbrs_provider.hooks.nmbrs import NmbrsHook
-from nmbrs_provider.models import DaysWorked, NewHourComponent
 
 NOVEMBER = PayrollPeriod.parse("2026-11-M")
 OCTOBER = PayrollPeriod.parse("2026-10-M")
@@ -29,6 +30,15 @@ ANNA, DAAN, CHANTAL = 500001, 500004, 500003
 @pytest.fixture
 def hook(demo_conn) -> NmbrsHook:
     return NmbrsHook(nmbrs_conn_id=demo_conn)
+
+
+def new(employee_id, hour_code, hours, comment=None) -> tuple:
+    """An (employee, component) pair to insert; Nmbrs assigns the id."""
+    return employee_id, HourComponent(0, hour_code, Decimal(hours), comment)
+
+
+def test_the_hook_is_an_nmbrs_backend(hook):
+    assert isinstance(hook, NmbrsBackend)
 
 
 def test_lists_companies_with_their_current_period(hook):
@@ -56,50 +66,53 @@ def test_reads_employees_salaries_schedules_and_hour_model(hook):
     assert {c.code for c in hook.get_hour_codes(54613)} >= {2100, 3100}
 
 
-def test_insert_appends_and_clear_removes_everything_of_the_current_period(hook):
+def test_insert_appends_and_delete_removes_one_component(hook):
     assert [(c.hour_code, c.hours) for c in hook.get_hour_components(DAAN, NOVEMBER)] == [
         (3100, Decimal("8"))
     ]
-    new = [NewHourComponent(DAAN, 2100, Decimal("12.25"), "Keeping 2026-11-M")]
-    assert hook.insert_hour_components(new, NOVEMBER) == 1
-    hook.insert_hour_components(new, NOVEMBER)
+    hook.insert_hour_components([new(DAAN, 2100, "12.25", "Keeping 2026-11-M")], NOVEMBER)
+    hook.insert_hour_components([new(DAAN, 2100, "12.25", "Keeping 2026-11-M")], NOVEMBER)
     worked = [c for c in hook.get_hour_components(DAAN, NOVEMBER) if c.hour_code == 2100]
     assert [c.hours for c in worked] == [Decimal("12.25"), Decimal("12.25")], "insert appends"
     assert hook.delete_hour_component(DAAN, worked[0].id)
     assert len(hook.get_hour_components(DAAN, NOVEMBER)) == 2
-    hook.clear_current_hour_components(DAAN)
-    assert hook.get_hour_components(DAAN, NOVEMBER) == []
 
 
-def test_inserts_go_out_in_chunks(hook, nmbrs_sandbox):
-    new = [NewHourComponent(ANNA, 2100, Decimal(1), None) for _ in range(5)]
-    assert hook.insert_hour_components(new, NOVEMBER, chunk_size=2) == 5
-    batches = [
-        c for c in nmbrs_sandbox.calls() if c["operation"] == "HourComponentVar_Insert_Batch"
+def test_a_change_set_goes_out_in_batches_of_the_hooks_batch_size(demo_conn, nmbrs_sandbox):
+    hook = NmbrsHook(nmbrs_conn_id=demo_conn, batch_size=2)
+    (held,) = hook.get_hour_components(DAAN, NOVEMBER)
+    employees = [
+        EmployeeChange(e, (CodeChange(2100, (), Decimal(1), "Keeping 2026-11-M"),), 2)
+        for e in (ANNA, CHANTAL)
     ]
-    assert len(batches) == 3
-    assert len(hook.get_hour_components(ANNA, NOVEMBER)) == 5
+    employees.append(EmployeeChange(DAAN, (CodeChange(3100, (held,), Decimal(5), "K"),), 1))
+    written = hook.apply(ChangeSet(54613, NOVEMBER, tuple(employees)))
+    assert (written.removed, written.added, written.days_set) == (1, 3, 3)
+    operations = [c["operation"] for c in nmbrs_sandbox.calls()]
+    assert operations.count("HourComponentVar_Insert_Batch") == 2
+    assert operations.count("DaysVar_Set_Batch") == 2
+    assert operations.count("HourComponent_Delete") == 1
+    daan = hook.read_holdings([DAAN], NOVEMBER)[DAAN]
+    assert [(c.hour_code, c.hours) for c in daan.components] == [(3100, Decimal(5))]
+    assert daan.days == 1
 
 
 def test_days_worked_are_overwritten(hook):
-    hook.set_days_worked([DaysWorked(ANNA, 4)], NOVEMBER)
-    hook.set_days_worked([DaysWorked(ANNA, 6)], NOVEMBER)
+    hook.set_days_worked({ANNA: 4}, NOVEMBER)
+    hook.set_days_worked({ANNA: 6}, NOVEMBER)
     assert hook.get_days_worked(ANNA, NOVEMBER) == 6
 
 
 def test_past_period_is_protected_unless_unprotected_mode(hook):
-    new = [NewHourComponent(ANNA, 2100, Decimal(3), None)]
+    three = [new(ANNA, 2100, 3)]
     with pytest.raises(NmbrsProtectedPeriodError, match="2026-10"):
-        hook.insert_hour_components(new, OCTOBER)
-    hook.insert_hour_components(new, OCTOBER, unprotected=True)
+        hook.insert_hour_components(three, OCTOBER)
+    hook.insert_hour_components(three, OCTOBER, unprotected=True)
     assert [c.hours for c in hook.get_hour_components(ANNA, OCTOBER)] == [Decimal(3)]
 
 
 def test_unknown_hour_code_rejects_the_whole_batch(hook):
-    batch = [
-        NewHourComponent(ANNA, 2100, Decimal(3), None),
-        NewHourComponent(ANNA, 9999, Decimal(3), None),
-    ]
+    batch = [new(ANNA, 2100, 3), new(ANNA, 9999, 3)]
     with pytest.raises(NmbrsInvalidHourCodeError, match="500001"):
         hook.insert_hour_components(batch, NOVEMBER)
     assert hook.get_hour_components(ANNA, NOVEMBER) == []
@@ -182,7 +195,7 @@ def test_missing_permission_is_a_typed_error_naming_the_operation(nmbrs_sandbox,
         "nmbrs_limited", nmbrs_sandbox.url, "limited@example.com", "sandbox-limited-token"
     )
     with pytest.raises(NmbrsPermissionError, match="EmployeeService > DaysVar_Set_Batch"):
-        NmbrsHook(conn_id).set_days_worked([DaysWorked(ANNA, 1)], NOVEMBER)
+        NmbrsHook(conn_id).set_days_worked({ANNA: 1}, NOVEMBER)
 
 
 def test_transient_failures_of_reads_are_retried(hook, nmbrs_sandbox):
@@ -196,7 +209,7 @@ def test_transient_failures_of_reads_are_retried(hook, nmbrs_sandbox):
 def test_a_lost_insert_answer_is_not_retried_blindly(hook, nmbrs_sandbox):
     nmbrs_sandbox.inject(operation="HourComponentVar_Insert_Batch", kind="http_503_after_apply")
     with pytest.raises(NmbrsTransientError) as err:
-        hook.insert_hour_components([NewHourComponent(ANNA, 2100, Decimal(2), None)], NOVEMBER)
+        hook.insert_hour_components([new(ANNA, 2100, 2)], NOVEMBER)
     assert err.value.maybe_applied
     inserts = [
         c for c in nmbrs_sandbox.calls() if c["operation"] == "HourComponentVar_Insert_Batch"

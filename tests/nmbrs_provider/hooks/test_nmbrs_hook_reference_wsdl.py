@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from nmbrs_provider.core.holdings import HourComponent
 from nmbrs_provider.core.periods import PayrollPeriod
 from nmbrs_provider.exceptions import (
     NmbrsAuthenticationError,
@@ -13,7 +14,6 @@ from nmbrs_provider.exceptions import (
     NmbrsProtectedPeriodError,
 )
 from nmbrs_provider.hooks.nmbrs import NmbrsHook
-from nmbrs_provider.models import DaysWorked, NewHourComponent
 from tests.nmbrs_provider.conftest import DEMO_USER, LIMITED_USER
 
 REFERENCE = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "nmbrs-soap-v3"
@@ -53,7 +53,7 @@ def test_reports_exactly_the_missing_permissions(nmbrs_sandbox, nmbrs_connection
         "EmployeeService.DaysVar_Set_Batch",
     )
     with pytest.raises(NmbrsPermissionError):
-        hook.set_days_worked([DaysWorked(500001, 1)], PayrollPeriod.parse("2026-11-M"))
+        hook.set_days_worked({500001: 1}, PayrollPeriod.parse("2026-11-M"))
 
 
 def test_faults_become_typed_errors(nmbrs_sandbox, nmbrs_connection):
@@ -65,5 +65,5 @@ def test_faults_become_typed_errors(nmbrs_sandbox, nmbrs_connection):
     hook = reference_hook(nmbrs_connection("ref_demo", nmbrs_sandbox.url, *DEMO_USER))
     with pytest.raises(NmbrsProtectedPeriodError):
         hook.insert_hour_components(
-            [NewHourComponent(500001, 2100, 1, None)], PayrollPeriod.parse("2026-10-M")
+            [(500001, HourComponent(0, 2100, 1))], PayrollPeriod.parse("2026-10-M")
         )

@@ -19,9 +19,7 @@ from nmbrs_provider.core.contracts import classify_contracts
 from nmbrs_provider.core.periods import PayrollPeriod
 from nmbrs_provider.exceptions import NmbrsPermissionError
 from nmbrs_provider.hooks.nmbrs import NmbrsHook
-from nmbrs_provider.sync.company import RunIdentity, sync_company
-from nmbrs_provider.sync.loader import LoadSettings
-from nmbrs_provider.sync.nmbrs_state import read_employees
+from nmbrs_provider.sync.pipeline import LoadSettings, RunIdentity, employees_frame, sync_company
 from nmbrs_provider.sync.warehouse import SyncWarehouse
 from tests.airflow_fixtures import run_airflow
 from tests.nmbrs_provider.conftest import nmbrs_conn_json
@@ -184,7 +182,8 @@ def test_the_per_employee_salary_still_keeps_a_salaried_zero_schedule_out(
     sandbox = nmbrs_sandbox_factory(scenario, throttle_limit=0)
     conn_id = nmbrs_connection(CONN_ID, sandbox.url, USERNAME, TOKEN, DOMAIN)
 
-    employees = classify_contracts(read_employees(NmbrsHook(conn_id), company["id"], NOVEMBER))
+    facts = NmbrsHook(conn_id).read_company(company["id"], NOVEMBER)
+    employees = classify_contracts(employees_frame(facts.employees))
 
     row = employees.set_index("employee_id").loc[salaried["id"]]
     assert row["contract"] == "disputed"

@@ -10,7 +10,7 @@ from dev.local_warehouse import SQL_DIR
 from nmbrs_provider.core.config import parse_config
 from nmbrs_provider.core.periods import PayrollPeriod
 from nmbrs_provider.core.routing import route_hours
-from nmbrs_provider.sync.company import extract_company_hours, rows_to_read
+from nmbrs_provider.sync.extract import extract_company_hours, rows_to_read
 from nmbrs_provider.sync.warehouse import SyncWarehouse
 from tests.warehouse.test_warehouse_extract import add_entries, add_users
 

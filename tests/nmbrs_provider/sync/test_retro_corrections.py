@@ -10,28 +10,35 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
+from nmbrs_provider.core.holdings import HourComponent
 from nmbrs_provider.core.periods import PayrollPeriod
-from nmbrs_provider.core.planning import CompanyPlan, components_frame, plan_company
+from nmbrs_provider.core.planning import CompanyPlan, plan_company
 from nmbrs_provider.exceptions import NmbrsProtectedPeriodError
 from nmbrs_provider.hooks.nmbrs import NmbrsHook
-from nmbrs_provider.models import NewHourComponent
-from nmbrs_provider.sync.loader import LoadSettings, apply_plan
+from nmbrs_provider.sync.pipeline import LoadSettings, verify_written
 from tests.nmbrs_provider.conftest import DEMO_USER
 
 NOVEMBER = PayrollPeriod.parse("2026-11-M")
 HORECA, ANNA, DAAN = 54613, 500001, 500004
 WORKED, HOLIDAY = 2100, 3100
 INSERT = "HourComponentVar_Insert_Batch"
-FAST = LoadSettings(backoff_seconds=0.01, verify="all")
+ALL = LoadSettings(verify="all")
+
+
+def apply_plan(hook: NmbrsHook, plan: CompanyPlan, *, unprotected: bool) -> None:
+    """The backend's writes of the plan, then the pipeline's verify step."""
+    hook.apply(plan.change_set(unprotected=unprotected))
+    verify_written(hook, plan, ALL)
 
 
 @pytest.fixture
 def closed(nmbrs_sandbox, nmbrs_connection):
     """Anna holds the sync's 10 h of November, Daan his hand-entered holiday hours; then Nmbrs
     moves on to December."""
-    hook = NmbrsHook(nmbrs_connection("nmbrs_retro", nmbrs_sandbox.url, *DEMO_USER))
+    conn_id = nmbrs_connection("nmbrs_retro", nmbrs_sandbox.url, *DEMO_USER)
+    hook = NmbrsHook(conn_id, backoff_seconds=0.01)
     hook.insert_hour_components(
-        [NewHourComponent(ANNA, WORKED, Decimal("10.00"), "Keeping 2026-11-M")], NOVEMBER
+        [(ANNA, HourComponent(0, WORKED, Decimal("10.00"), "Keeping 2026-11-M"))], NOVEMBER
     )
     nmbrs_sandbox.set_current_period(HORECA, 2026, 12)
     return nmbrs_sandbox, hook
@@ -40,7 +47,6 @@ def closed(nmbrs_sandbox, nmbrs_connection):
 def _plan(hook: NmbrsHook, anna_hours: float) -> CompanyPlan:
     """November's plan for Anna (``anna_hours`` worked on 3 November) and Daan (no hours)."""
     staff = [ANNA, DAAN]
-    held = {e: hook.get_hour_components(e, NOVEMBER) for e in staff}
     return plan_company(
         HORECA,
         NOVEMBER,
@@ -63,8 +69,7 @@ def _plan(hook: NmbrsHook, anna_hours: float) -> CompanyPlan:
         ),
         {WORKED},
         {WORKED, HOLIDAY},
-        components_frame(held),
-        {e: hook.get_days_worked(e, NOVEMBER) for e in staff},
+        hook.read_holdings(staff, NOVEMBER),
         strategy="correct",
     )
 
@@ -83,9 +88,9 @@ def test_a_closed_period_is_corrected_on_top_of_what_nmbrs_holds(closed):
     sandbox, hook = closed
     daan_before = _held(sandbox, DAAN)
     plan = _plan(hook, 12.5)
-    assert plan.deletes == () and plan.clears == ()
+    assert plan.change_set().corrections_only
 
-    apply_plan(hook, plan, NOVEMBER, unprotected=True, settings=FAST)
+    apply_plan(hook, plan, unprotected=True)
 
     assert _held(sandbox, ANNA) == [(WORKED, 10.0), (WORKED, 2.5)]
     assert _held(sandbox, DAAN) == daan_before == [(HOLIDAY, 8.0)]
@@ -95,7 +100,7 @@ def test_a_closed_period_is_corrected_on_top_of_what_nmbrs_holds(closed):
 
 def test_a_correction_lowers_the_total_with_negative_hours(closed):
     sandbox, hook = closed
-    apply_plan(hook, _plan(hook, 7.25), NOVEMBER, unprotected=True, settings=FAST)
+    apply_plan(hook, _plan(hook, 7.25), unprotected=True)
     assert _held(sandbox, ANNA) == [(WORKED, 10.0), (WORKED, -2.75)]
 
 
@@ -104,7 +109,7 @@ def test_a_correction_needs_unprotected_mode(closed):
     plan = _plan(hook, 12.5)
     start = len(sandbox.calls())
     with pytest.raises(NmbrsProtectedPeriodError, match="Sync the current period"):
-        apply_plan(hook, plan, NOVEMBER, unprotected=False, settings=FAST)
+        apply_plan(hook, plan, unprotected=False)
     assert [c["fault_code"] for c in _inserts(sandbox, start)] == [2011]
     assert _held(sandbox, ANNA) == [(WORKED, 10.0)]
 
@@ -115,7 +120,7 @@ def test_a_lost_answer_to_a_correction_is_not_resent(closed):
     start = len(sandbox.calls())
     sandbox.inject(operation=INSERT, kind="http_503_after_apply", times=1)
 
-    apply_plan(hook, plan, NOVEMBER, unprotected=True, settings=FAST)
+    apply_plan(hook, plan, unprotected=True)
 
     assert [c["injected"] for c in _inserts(sandbox, start)] == ["http_503_after_apply"]
     assert _held(sandbox, ANNA) == [(WORKED, 10.0), (WORKED, 2.5)]
@@ -127,7 +132,7 @@ def test_a_correction_refused_before_nmbrs_applied_it_is_sent_again(closed):
     start = len(sandbox.calls())
     sandbox.inject(operation=INSERT, kind="http_503", times=1)
 
-    apply_plan(hook, plan, NOVEMBER, unprotected=True, settings=FAST)
+    apply_plan(hook, plan, unprotected=True)
 
     assert [c["injected"] for c in _inserts(sandbox, start)] == ["http_503", None]
     assert _held(sandbox, ANNA) == [(WORKED, 10.0), (WORKED, 2.5)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nmbrs_provider.core.config import LoadConfig
-from nmbrs_provider.sync.loader import LoadSettings, to_verify
+from nmbrs_provider.sync.pipeline import LoadSettings, open_backend, to_verify
 
 WRITTEN = tuple(range(100, 130))
 
@@ -25,5 +25,7 @@ def test_all_and_none_do_what_they_say():
 
 def test_settings_come_from_the_config_load_section():
     settings = LoadSettings.from_config(LoadConfig(chunk_size=200, verify="all"))
-    assert (settings.chunk_size, settings.verify) == (200, "all")
-    assert LoadSettings.from_config(LoadConfig(), chunk_size=50).chunk_size == 50
+    assert settings.verify == "all"
+    # Batch sizes belong to the backend: the config's chunk_size, or the operator's override.
+    assert open_backend("nmbrs_default", LoadConfig(chunk_size=200)).batch_size == 200
+    assert open_backend("nmbrs_default", LoadConfig(), batch_size=50).batch_size == 50

@@ -1,19 +1,14 @@
-"""Read what Nmbrs knows about a company's employees into the core's frames."""
+"""The SOAP backend's company reads: employees with contract facts, hour codes, holdings."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import pandas as pd
-
-from nmbrs_provider.core.contracts import EMPLOYEE_COLUMNS
+from nmbrs_provider.core.holdings import CompanyFacts, EmployeeFacts, Holding
 from nmbrs_provider.core.periods import PayrollPeriod
-from nmbrs_provider.core.planning import components_frame
 from nmbrs_provider.exceptions import NmbrsPermissionError
 from nmbrs_provider.models import Salary, Schedule
 
@@ -25,17 +20,9 @@ T = TypeVar("T")
 SALARIES_OF_COMPANY = "Salary_GetAll_AllEmployeesByCompany"
 
 
-@dataclass(frozen=True)
-class NmbrsHoldings:
-    """What Nmbrs holds for some employees in a period."""
-
-    components: pd.DataFrame  # employee_id, component_id, hour_code, hours
-    days: dict[int, int | None]
-
-
 def read_employees(
     hook: NmbrsHook, company_id: int, period: PayrollPeriod, *, check_days_fixed: bool = False
-) -> pd.DataFrame:
+) -> tuple[EmployeeFacts, ...]:
     """Employees of the company with the contract signals valid in ``period``.
 
     The company-wide reads (employees, personal info, employments, salaries, schedules) go out
@@ -65,11 +52,15 @@ def read_employees(
         read = hook.map_concurrently(lambda e: hook.get_schedule(e.id, period), employees)
         schedules = {e.id: [s] if s else [] for e, s in zip(employees, read, strict=True)}
     hours = {e.id: _schedule_hours(schedules.get(e.id, []), period) for e in employees}
+    zero = [e.id for e in employees if hours[e.id] == 0]
     if salaries is None:
         log.info("No company-wide salary read allowed; reading salaries of zero schedules")
-        zero = [e.id for e in employees if hours[e.id] == 0]
         salaries = _salaries_per_employee(hook, zero, period)
-    rows = []
+    days_fixed: dict[int, float] = {}
+    if check_days_fixed:
+        read_days = hook.map_concurrently(lambda e: float(hook.get_days_fixed(e, period)), zero)
+        days_fixed = dict(zip(zero, read_days, strict=True))
+    facts = []
     for employee in employees:
         info = infos.get(employee.id)
         name = employee.display_name or (
@@ -77,37 +68,31 @@ def read_employees(
         )
         start, end = employments.get(employee.id, (None, None))
         salary = _salary_in(salaries.get(employee.id, []), period)
-        rows.append(
-            {
-                "employee_id": employee.id,
-                "number": info.number if info else employee.number,
-                "name": name,
-                "schedule_hours": hours[employee.id],
-                "salary_type": salary.type if salary else None,
-                "days_fixed": math.nan,
-                "start_date": pd.Timestamp(start) if start else pd.NaT,
-                "end_date": pd.Timestamp(end) if end else pd.NaT,
-            }
+        facts.append(
+            EmployeeFacts(
+                employee_id=employee.id,
+                number=info.number if info else employee.number,
+                name=name,
+                schedule_hours=hours[employee.id],
+                salary_type=salary.type if salary else None,
+                days_fixed=days_fixed.get(employee.id),
+                start_date=start,
+                end_date=end,
+            )
         )
-    frame = pd.DataFrame(rows, columns=list(EMPLOYEE_COLUMNS))
-    if check_days_fixed:
-        candidates = frame["schedule_hours"].eq(0)
-        ids = [int(e) for e in frame.loc[candidates, "employee_id"]]
-        days = hook.map_concurrently(lambda e: float(hook.get_days_fixed(e, period)), ids)
-        frame.loc[candidates, "days_fixed"] = days
-    return frame
+    return tuple(facts)
 
 
 def read_company(
     hook: NmbrsHook, company_id: int, period: PayrollPeriod, *, check_days_fixed: bool = False
-) -> tuple[pd.DataFrame, set[int] | None]:
+) -> CompanyFacts:
     """:func:`read_employees` and the hour model's codes, side by side (one round trip less).
 
     The codes are None when the API user may not call ``HourModel_GetHourCodes``.
     """
 
-    def hour_codes() -> set[int] | None:
-        return _permitted(lambda: {c.code for c in hook.get_hour_codes(company_id)})
+    def hour_codes() -> frozenset[int] | None:
+        return _permitted(lambda: frozenset(c.code for c in hook.get_hour_codes(company_id)))
 
     employees, codes = hook.map_concurrently(
         lambda read: read(),
@@ -116,12 +101,12 @@ def read_company(
             hour_codes,
         ],
     )
-    return employees, codes
+    return CompanyFacts(employees, codes)
 
 
 def read_holdings(
     hook: NmbrsHook, employee_ids: Iterable[int], period: PayrollPeriod
-) -> NmbrsHoldings:
+) -> dict[int, Holding]:
     """Variable hour components and days worked of ``employee_ids`` in ``period``.
 
     Nmbrs has no company-wide read of either: two calls per employee, all side by side.
@@ -136,9 +121,7 @@ def read_holdings(
         return hook.get_days_worked(employee_id, period)
 
     found = hook.map_concurrently(read, reads)
-    components = {e: found[2 * i] for i, e in enumerate(ids)}
-    days = {e: found[2 * i + 1] for i, e in enumerate(ids)}
-    return NmbrsHoldings(components_frame(components), days)
+    return {e: Holding(tuple(found[2 * i]), found[2 * i + 1]) for i, e in enumerate(ids)}
 
 
 def _salaries_per_employee(
@@ -170,15 +153,15 @@ def _permitted(read: Callable[[], T]) -> T | None:
         return None
 
 
-def _schedule_hours(history: Sequence[Schedule], period: PayrollPeriod) -> float:
+def _schedule_hours(history: Sequence[Schedule], period: PayrollPeriod) -> float | None:
     """Hours of the schedules in effect during the period (the largest, to be safe)."""
     if not history:
-        return math.nan
+        return None
     dated = sorted(history, key=lambda s: s.start_date or dt.date.min)
     in_effect = [s for s in dated if (s.start_date or dt.date.min) <= period.start][-1:]
     in_effect += [s for s in dated if s.start_date and period.start < s.start_date <= period.end]
     if not in_effect:
-        return math.nan
+        return None
     return float(max(s.total_hours for s in in_effect))
 
 
