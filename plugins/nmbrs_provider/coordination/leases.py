@@ -21,7 +21,7 @@ SCHEMA_SQL = Path(__file__).resolve().parents[1] / "sql" / "call_budget_schema.s
 TTL_SECONDS = 4.0
 #: How long a lowered share, or a released lease, still counts at its old value: one pacing
 #: window plus a margin, so the calls it sent at the old rate have left every window.
-HOLD_SECONDS = 1.25
+HOLD_SECONDS = 1.35
 
 _LOCK = """
 insert into nmbrs_sync.call_budget_accounts (account) values (%(account)s)
