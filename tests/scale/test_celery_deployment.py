@@ -133,7 +133,7 @@ def deployment(warehouse, tmp_path_factory) -> Iterator[Deployment]:
         yield Deployment(services, sandbox, world, ledger)
     finally:
         if services is not None:
-            services.stop()
+            services.stop(grace=8)
         sandbox.stop()
         broker.stop()
         warehouse.drop_database(ledger.dbname)
