@@ -160,7 +160,7 @@ class BudgetCoordinator:
 
     def _beat(self) -> None:
         while True:
-            waiting = any(e.pacer.share == 0 for e in self._accounts.values())
+            waiting = any(e.pacer.share == 0 for e in list(self._accounts.values()))
             if self._stop.wait(RENEW_SECONDS / 2 if waiting else RENEW_SECONDS):
                 return
             with self._db:
