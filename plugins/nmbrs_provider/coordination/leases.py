@@ -17,8 +17,9 @@ from nmbrs_provider.coordination.shares import Lease, next_share
 
 SCHEMA_SQL = Path(__file__).resolve().parents[1] / "sql" / "call_budget_schema.sql"
 
-#: A lease not renewed for this long is dead: its share returns to the others.
-TTL_SECONDS = 4.0
+#: A lease not renewed for this long is dead: its share returns to the others. Its task stops
+#: calling ``HOLD_SECONDS`` earlier, so a busy machine may miss a few renewals in a row.
+TTL_SECONDS = 6.0
 #: How long a lowered share, or a released lease, still counts at its old value: one pacing
 #: window plus a margin, so the calls it sent at the old rate have left every window.
 HOLD_SECONDS = 1.35
@@ -100,13 +101,13 @@ def join(
 
 
 def renew(conn: Any, account: str, lease_id: int, before_commit: Callable[[int], None]) -> Renewal:
-    """Extend the lease and move its share towards the fair one (one transaction).
+    """Extend the lease and move its share towards the fair one (one transaction, two round
+    trips: the account's row lock is held as briefly as possible).
 
     Raises :class:`LeaseLost` when the lease has expired meanwhile.
     """
     with conn, conn.cursor() as cursor:
-        cursor.execute(_LOCK, {"account": account})
-        return _decide(cursor, account, lease_id, before_commit)
+        return _decide(cursor, account, lease_id, before_commit, lock=True)
 
 
 def release(conn: Any, lease_id: int) -> None:
@@ -116,9 +117,14 @@ def release(conn: Any, lease_id: int) -> None:
 
 
 def _decide(
-    cursor: Any, account: str, lease_id: int, before_commit: Callable[[int], None]
+    cursor: Any,
+    account: str,
+    lease_id: int,
+    before_commit: Callable[[int], None],
+    *,
+    lock: bool = False,
 ) -> Renewal:
-    cursor.execute(_LIVE, {"account": account, "hold": HOLD_SECONDS})
+    cursor.execute((_LOCK if lock else "") + _LIVE, {"account": account, "hold": HOLD_SECONDS})
     rows = cursor.fetchall()
     leases = [
         Lease(int(i), int(cps), int(claim), bool(active)) for i, cps, _, claim, active in rows

@@ -123,7 +123,7 @@ class BudgetCoordinator:
             conn = self._connect()
             conn.autocommit = False
             with conn, conn.cursor() as cursor:
-                cursor.execute("set statement_timeout = 1500; set lock_timeout = 1000")
+                cursor.execute("set statement_timeout = 3000; set lock_timeout = 2000")
             leases.apply_schema(conn)
             self._conn = conn
         return self._conn

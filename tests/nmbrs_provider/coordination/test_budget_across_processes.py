@@ -123,8 +123,10 @@ def test_a_task_alone_uses_the_whole_budget(connect_kwargs):
     worker = Worker(connect_kwargs, ACCOUNT_A, 50, 3)
     worker.finish()
     rate = (len(worker.calls) - 1) / (worker.calls[-1] - worker.calls[0])
+    assert worker.shares[0][0] == 50  # the whole budget at once
     assert busiest_second(worker.calls) <= 50
-    assert rate >= 0.9 * 50
+    # Paced at 50 per pacing window (a little over a second, for arrival jitter).
+    assert rate >= 0.85 * 50
 
 
 def test_a_killed_task_gives_its_share_back_within_seconds(connect_kwargs):
