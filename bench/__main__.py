@@ -90,6 +90,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="only the Nmbrs page measurement (--update-results then replaces only its section)",
     )
     parser.add_argument(
+        "--no-scale-out",
+        action="store_true",
+        help="skip the scale-out table (1 and 2 workers, 4 API users; 50,000 employees with "
+        "--full, else 2,000)",
+    )
+    parser.add_argument(
         "--no-results", action="store_true", help="print only; write no results file"
     )
     parser.add_argument(
@@ -335,6 +341,16 @@ def main(argv: list[str]) -> int:
         print(f"... project, twice: {employees:,} employees, {companies} companies", flush=True)
         results["first run"], results["re-run"] = run_clients(["project", "project"], bench, args)
         sections.append(table(bench, args, results))
+        print("\n" + sections[-1] + "\n", flush=True)
+    if not args.no_scale_out:
+        from bench import scale_out
+
+        scale_args = scale_out.parse_args(
+            ["--employees", "50000" if args.full else "2000", "--companies", "20",
+             "--latency-ms", f"{args.latency_ms:g}", "--seed", str(args.seed),
+             "--calls-per-second", f"{args.calls_per_second:g}"]
+        )  # fmt: skip
+        sections.append(scale_out.render(scale_args, scale_out.measure(scale_args)))
         print("\n" + sections[-1] + "\n", flush=True)
     if not args.nmbrs_only:
         from bench.dag_import import measure_dag_import

@@ -87,27 +87,41 @@ def run_project(
 ) -> int:
     """Sync every company, ``parallel_companies`` at a time; return the employees written."""
     from bench.warehouse_load import SQL_DIR
-    from nmbrs_provider.sync.pipeline import LoadSettings
     from nmbrs_provider.sync.warehouse import SyncWarehouse
 
     load = load or LoadConfig()
-    config = sync_config(bench, conn_id, load)
     SyncWarehouse(WAREHOUSE_CONN_ID, SQL_DIR).apply_ledger_schema()
     batch = uuid.uuid4().hex[:8]
 
     def one(company_id: int) -> int:
-        warehouse = SyncWarehouse(WAREHOUSE_CONN_ID, SQL_DIR)
-        result = sync_company(
-            nmbrs=open_backend(conn_id, config.load),
-            warehouse=warehouse,
-            config=config,
-            company_id=company_id,
-            period=period,
-            dry_run=False,
-            run=RunIdentity(f"bench/{batch}/{company_id}", "bench", f"bench/{batch}"),
-            load=LoadSettings.from_config(config.load),
-        )
-        return result.employees_written
+        return sync_one(conn_id, bench, company_id, period, load, batch)
 
     with ThreadPoolExecutor(max_workers=load.parallel_companies) as pool:
         return sum(pool.map(one, bench.company_ids))
+
+
+def sync_one(
+    conn_id: str,
+    bench: BenchScenario,
+    company_id: int,
+    period: PayrollPeriod,
+    load: LoadConfig,
+    batch: str,
+) -> int:
+    """One company's ``sync_company``, as the DAG's task runs it; the employees written."""
+    from bench.warehouse_load import SQL_DIR
+    from nmbrs_provider.sync.pipeline import LoadSettings
+    from nmbrs_provider.sync.warehouse import SyncWarehouse
+
+    config = sync_config(bench, conn_id, load)
+    result = sync_company(
+        nmbrs=open_backend(conn_id, config.load),
+        warehouse=SyncWarehouse(WAREHOUSE_CONN_ID, SQL_DIR),
+        config=config,
+        company_id=company_id,
+        period=period,
+        dry_run=False,
+        run=RunIdentity(f"bench/{batch}/{company_id}", "bench", f"bench/{batch}"),
+        load=LoadSettings.from_config(config.load),
+    )
+    return result.employees_written

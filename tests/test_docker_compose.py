@@ -308,6 +308,17 @@ def test_worker_is_scalable(raw: dict[str, Any], services: dict[str, Any]) -> No
     assert "container_name" not in raw["x-airflow-common"]
 
 
+def test_the_call_budget_needs_only_the_warehouse(services: dict[str, Any]) -> None:
+    """Scaled workers share each API user's budget through the warehouse: no lock service, no
+    shared volume for the per-machine pacer, and every worker reaches the warehouse."""
+    assert set(services) - set(AIRFLOW_SERVICES) - {"flower", "airflow-cli"} == set(INFRA_SERVICES)
+    worker = services["airflow-worker"]
+    assert "AIRFLOW_CONN_KEEPING_WAREHOUSE" in environment(worker)
+    assert not any("/tmp" in str(volume) for volume in worker.get("volumes", []))
+    config = yaml.safe_load((REPO / "include" / "nmbrs_sync.yaml").read_text("utf-8"))
+    assert config.get("warehouse_conn_id", "keeping_warehouse") == "keeping_warehouse"
+
+
 # ---------------------------------------------------------------------------------------------
 # Connections
 # ---------------------------------------------------------------------------------------------

@@ -103,6 +103,14 @@ def _setup(
     return config, warehouse
 
 
+def _call_budgets(config: SyncConfig, context: Context) -> Any:
+    """The task's Nmbrs calls share each API user's budget with every worker, through leases
+    in the warehouse (:mod:`nmbrs_provider.coordination`)."""
+    from nmbrs_provider.coordination.warehouse import task_call_budgets
+
+    return task_call_budgets(config.warehouse_conn_id, context)
+
+
 class NmbrsSyncPrepareOperator(BaseOperator):
     """Validate the config, apply the ledger schema, account for hours no company takes, and
     return the ids of the companies to sync (the mapped task expands over them).
@@ -140,28 +148,29 @@ class NmbrsSyncPrepareOperator(BaseOperator):
         from nmbrs_provider.sync.prepare import prepare_run
 
         config, warehouse = _setup(self.config_path, self.sql_dir)
-        try:
-            period, source = run_period(self.period, context, self.period_type, self.timezone)
-            self.log.info("Period %s, from %s", period or "(current per company)", source)
-            companies = prepare_run(
-                config=config,
-                warehouse=warehouse,
-                period_type=self.period_type,
-                period=period,
-                companies=self.companies,
-                airflow_run_id=context["run_id"],
-                dag_id=self.dag_id,
-                attempt=context["ti"].try_number,
-                current_period=lambda company_id: open_backend(
-                    config.company(company_id).nmbrs_conn_id, config.load
-                ).get_current_period(company_id),
-            )
-        except ValueError as exc:  # config, period and company-selection errors
-            raise AirflowFailException(str(exc)) from None
-        except NmbrsError as exc:
-            if exc.transient:
-                raise
-            raise AirflowFailException(str(exc)) from None  # 1001, 1002, a missing connection
+        with _call_budgets(config, context):
+            try:
+                period, source = run_period(self.period, context, self.period_type, self.timezone)
+                self.log.info("Period %s, from %s", period or "(current per company)", source)
+                companies = prepare_run(
+                    config=config,
+                    warehouse=warehouse,
+                    period_type=self.period_type,
+                    period=period,
+                    companies=self.companies,
+                    airflow_run_id=context["run_id"],
+                    dag_id=self.dag_id,
+                    attempt=context["ti"].try_number,
+                    current_period=lambda company_id: open_backend(
+                        config.company(company_id).nmbrs_conn_id, config.load
+                    ).get_current_period(company_id),
+                )
+            except ValueError as exc:  # config, period and company-selection errors
+                raise AirflowFailException(str(exc)) from None
+            except NmbrsError as exc:
+                if exc.transient:
+                    raise
+                raise AirflowFailException(str(exc)) from None  # 1001, 1002, a missing connection
         return [{"company_id": c, "period": str(period) if period else None} for c in companies]
 
 
@@ -177,8 +186,8 @@ class NmbrsPayrollSyncOperator(BaseOperator):
     :param insert_chunk_size: items per batch call; default the config's ``load.chunk_size``.
 
     The task paces its Nmbrs calls under the connection's ``calls_per_second``, a budget its
-    account shares with every other task on this machine; the DAG runs at most
-    ``load.parallel_companies`` company tasks at once.
+    API user shares with every task of every worker through leases in the warehouse; the DAG
+    runs at most ``load.parallel_companies`` company tasks at once.
 
     Each run sends StatsD metrics (:mod:`nmbrs_provider.sync.metrics`) and, with the
     OpenLineage provider installed, its lineage (:mod:`nmbrs_provider.lineage`).
@@ -219,16 +228,17 @@ class NmbrsPayrollSyncOperator(BaseOperator):
         period = _period(self.period)
         self.log.info("Company %s: period %s", self.company_id, period or "current in Nmbrs")
         config, warehouse = _setup(self.config_path, self.sql_dir, self.company_id)
-        if period is not None:
-            from nmbrs_provider.exceptions import NmbrsError
+        with _call_budgets(config, context):
+            if period is not None:
+                from nmbrs_provider.exceptions import NmbrsError
 
-            try:
-                self._defer_while_nmbrs_is_behind(period, config)
-            except NmbrsError as exc:
-                if exc.transient:
-                    raise
-                # A permanent error: _sync meets it again, records it and fails without retry.
-        return self._sync(context, config, warehouse)
+                try:
+                    self._defer_while_nmbrs_is_behind(period, config)
+                except NmbrsError as exc:
+                    if exc.transient:
+                        raise
+                    # A permanent error: _sync meets it again, records it, fails without retry.
+            return self._sync(context, config, warehouse)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after waiting for Nmbrs to reach the period."""
@@ -239,7 +249,9 @@ class NmbrsPayrollSyncOperator(BaseOperator):
                 f"payroll run of {event['current']} in Nmbrs, then clear this task."
             )
         self.log.info("Nmbrs reached %s (current %s)", event["period"], event["current"])
-        return self._sync(context, *_setup(self.config_path, self.sql_dir, self.company_id))
+        config, warehouse = _setup(self.config_path, self.sql_dir, self.company_id)
+        with _call_budgets(config, context):
+            return self._sync(context, config, warehouse)
 
     def _nmbrs(self, config: SyncConfig) -> NmbrsBackend:
         """The company's backend, one per task process (it counts the task's calls)."""

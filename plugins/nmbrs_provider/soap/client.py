@@ -145,7 +145,8 @@ class NmbrsSoapClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
-        # One budget per account on this machine, shared by its threads and processes.
+        # One budget per account: across workers inside a task (nmbrs_provider.coordination),
+        # else on this machine, shared by its threads and processes.
         self.pacer = account_pacer(
             f"{settings.base_url}|{settings.username}", settings.calls_per_second
         )

@@ -9,7 +9,8 @@ import struct
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ _STALE_AHEAD_SECONDS = 60.0
 _PATH_LOCKS: dict[str, threading.Lock] = {}
 _PATH_LOCKS_GUARD = threading.Lock()
 _ACCOUNT_PACERS: dict[tuple[str, float], CallPacer] = {}
+#: Set by :func:`pacer_factory`: who paces the accounts of this process instead of the file.
+_FACTORY: list[Callable[[str, float], CallPacer]] = []
 
 
 class SharedCallPacer(CallPacer):
@@ -120,11 +123,30 @@ class SharedCallPacer(CallPacer):
         os.close(self._fd)
 
 
-def account_pacer(account: str, calls_per_second: float) -> CallPacer:
-    """The pacer of ``account`` (base URL and API user), shared by the machine's processes.
+@contextmanager
+def pacer_factory(factory: Callable[[str, float], CallPacer]) -> Iterator[None]:
+    """Inside the block, :func:`account_pacer` returns ``factory(account, calls_per_second)``
+    (the budget shared across machines, :mod:`nmbrs_provider.coordination`)."""
+    with _PATH_LOCKS_GUARD:
+        _FACTORY.append(factory)
+    try:
+        yield
+    finally:
+        with _PATH_LOCKS_GUARD:
+            _FACTORY.remove(factory)
 
-    Falls back to a pacer of this process alone where file locks are not available.
+
+def account_pacer(account: str, calls_per_second: float) -> CallPacer:
+    """The pacer of ``account`` (base URL and API user).
+
+    Inside :func:`pacer_factory`, the factory's (one budget across machines); else the
+    machine's, shared by its processes through a lock file, or where file locks are not
+    available a pacer of this process alone.
     """
+    with _PATH_LOCKS_GUARD:
+        factory = _FACTORY[-1] if _FACTORY else None
+    if factory is not None:
+        return factory(account, calls_per_second)
     digest = hashlib.sha256(account.encode("utf-8")).hexdigest()[:24]
     user = getattr(os, "getuid", lambda: "user")()
     path = Path(tempfile.gettempdir()) / f"airflow-provider-nmbrs-{user}" / f"pace-{digest}"

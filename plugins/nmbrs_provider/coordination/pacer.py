@@ -1,0 +1,110 @@
+"""A pacer that sends at the share a lease grants, and not at all once the lease has lapsed."""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from collections.abc import Callable
+
+from nmbrs_provider.exceptions import NmbrsTransientError
+from nmbrs_provider.soap.pacing import CallPacer
+
+#: The pacing window: at most ``share`` calls start in any window this long. More than Nmbrs'
+#: one second, so that a call that reaches the server up to 100 ms after its start (its thread
+#: held up by the interpreter lock, a busy machine) still counts in the right second there.
+WINDOW_SECONDS = 1.1
+#: Longest sleep between two looks at the share (it may change while a call waits).
+_POLL_SECONDS = 0.05
+
+
+class LeaseLapsed(NmbrsTransientError):
+    """The task's share of the call budget could not be renewed in time; nothing was sent."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, maybe_applied=False)
+
+
+class LeasedPacer(CallPacer):
+    """Spaces call starts ``WINDOW_SECONDS / share`` apart and never lets more than ``share``
+    start in any window, for the share its lease holds right now.
+
+    The heartbeat calls :meth:`grant` after each renewal with the share and the monotonic
+    time until which the lease is safe to use. Without a share the calls wait; past that time
+    they raise :class:`LeaseLapsed` (the task fails clearly instead of sending unpaced). Calls
+    wait one at a time, so a lowered share applies to the very next call.
+    """
+
+    def __init__(
+        self,
+        describe: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(1.0, clock=clock, sleep=sleep)
+        self.describe = describe
+        self._gate = threading.Lock()  # the caller whose call is next
+        self._state = threading.Lock()  # share, deadline, reason
+        self._share = 0
+        self._deadline = float("-inf")
+        self._reason = "no lease was granted yet"
+        self._starts: collections.deque[float] = collections.deque()
+        self.calls_per_second = 0.0
+
+    @property
+    def share(self) -> int:
+        """The share the pacer sends at now."""
+        with self._state:
+            return self._share
+
+    def grant(self, share: int, valid_until: float) -> None:
+        """Pace at ``share`` calls per window until ``valid_until`` (monotonic seconds)."""
+        with self._state:
+            self._share = max(0, int(share))
+            self._deadline = valid_until
+            self.calls_per_second = float(self._share)
+
+    def revoke(self, reason: str) -> None:
+        """Send nothing more (the lease was released or lost); waiting calls raise."""
+        with self._state:
+            self._share, self._deadline, self._reason = 0, float("-inf"), reason
+
+    def lapse_reason(self, reason: str) -> None:
+        """What a call that finds the lease lapsed is told (the heartbeat's last failure)."""
+        with self._state:
+            self._reason = reason
+
+    def wait(self) -> float:
+        """Block until this call may start; return the seconds waited."""
+        waited = 0.0
+        with self._gate:
+            while True:
+                with self._state:
+                    share, deadline, reason = self._share, self._deadline, self._reason
+                now = self._clock()
+                if now >= deadline:
+                    raise LeaseLapsed(
+                        f"No Nmbrs call sent: this task's share of the call budget of "
+                        f"{self.describe} lapsed ({reason}). The budget is coordinated through "
+                        "the warehouse; calls are never sent unpaced."
+                    )
+                slot = self._next_slot(share, now)
+                if slot <= now:
+                    self._starts.append(now)
+                    return waited
+                pause = min(slot - now, deadline - now, _POLL_SECONDS)
+                self._sleep(pause)
+                waited += pause
+
+    def _next_slot(self, share: int, now: float) -> float:
+        """The earliest start the share allows (infinity without a share)."""
+        starts = self._starts
+        while starts and starts[0] <= now - WINDOW_SECONDS:
+            starts.popleft()
+        if share <= 0:
+            return float("inf")
+        slot = starts[-1] + WINDOW_SECONDS / share if starts else now
+        if len(starts) >= share:  # the window is full: wait until its oldest start leaves it
+            slot = max(slot, starts[-share] + WINDOW_SECONDS)
+        return slot

@@ -1,0 +1,102 @@
+"""The leased pacer: its share in every window, nothing without a share, an error when lapsed."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from nmbrs_provider.coordination.pacer import WINDOW_SECONDS, LeasedPacer, LeaseLapsed
+from nmbrs_provider.exceptions import NmbrsTransientError
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.lock = threading.Lock()
+
+    def clock(self) -> float:
+        with self.lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.now += seconds
+
+
+def most_in_one_second(starts: list[float]) -> int:
+    starts = sorted(starts)
+    return max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts)
+
+
+def pacer(fake: FakeTime, share: int, until: float = 10_000.0) -> LeasedPacer:
+    p = LeasedPacer("API user x", clock=fake.clock, sleep=fake.sleep)
+    p.grant(share, until)
+    return p
+
+
+def test_calls_are_spread_at_the_share():
+    fake = FakeTime()
+    p = pacer(fake, 70)
+    starts = []
+    for _ in range(300):
+        p.wait()
+        starts.append(fake.clock())
+    assert most_in_one_second(starts) <= 70
+    assert starts[-1] - starts[0] == pytest.approx(299 * WINDOW_SECONDS / 70, rel=0.02)
+
+
+def test_a_lowered_share_applies_to_the_very_next_window():
+    fake = FakeTime()
+    p = pacer(fake, 140)
+    starts = []
+    for _ in range(100):
+        p.wait()
+        starts.append(fake.clock())
+    p.grant(20, 10_000.0)  # another task joined
+    lowered_at = fake.clock()
+    for _ in range(60):
+        p.wait()
+        starts.append(fake.clock())
+    # Every window that holds a call sent after the change holds at most 20.
+    later = [s for s in starts if s > lowered_at]
+    for s in later:
+        assert sum(1 for t in starts if s - 1.0 < t <= s) <= 20
+
+
+def test_without_a_share_calls_wait_until_one_is_granted():
+    fake = FakeTime()
+    p = pacer(fake, 0)
+    granted = threading.Event()
+
+    def sleep(seconds: float) -> None:
+        fake.sleep(seconds)
+        if fake.clock() > 1000.5 and not granted.is_set():
+            granted.set()
+            p.grant(10, 10_000.0)
+
+    p._sleep = sleep
+    p.wait()
+    assert fake.clock() >= 1000.5
+
+
+def test_a_lapsed_lease_raises_instead_of_sending():
+    fake = FakeTime()
+    p = pacer(fake, 10, until=1001.0)
+    p.wait()
+    p.lapse_reason("the warehouse did not renew it: OperationalError: timeout")
+    with pytest.raises(LeaseLapsed, match="never sent unpaced") as caught:
+        for _ in range(100):
+            p.wait()
+    assert fake.clock() <= 1001.0 + 1e-9
+    assert isinstance(caught.value, NmbrsTransientError)
+    assert caught.value.maybe_applied is False
+    assert "OperationalError" in str(caught.value)
+
+
+def test_a_revoked_pacer_sends_nothing():
+    fake = FakeTime()
+    p = pacer(fake, 10)
+    p.revoke("the task released it")
+    with pytest.raises(LeaseLapsed, match="released"):
+        p.wait()
