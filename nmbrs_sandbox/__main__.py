@@ -16,7 +16,8 @@ from nmbrs_sandbox.scenario import DEMO_PATH, Scenario
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m nmbrs_sandbox", description="A local stand-in for Nmbrs SOAP API v3."
+        prog="python -m nmbrs_sandbox",
+        description="A local stand-in for the Nmbrs SOAP API v3 and REST API.",
     )
     parser.add_argument("--scenario", default=str(DEMO_PATH), help="YAML/JSON scenario file")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -31,6 +32,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--timeout-seconds", type=float, default=30.0, help="how long timeout faults hold a call"
+    )
+    parser.add_argument(
+        "--subscription-key", default=None, help="require this X-Subscription-Key on /api calls"
+    )
+    parser.add_argument(
+        "--access-token-lifetime", type=float, default=3600.0, help="seconds (REST tokens)"
     )
     parser.add_argument("--verbose", action="store_true", help="log every call (no tokens)")
     return parser
@@ -47,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         fault_seed=args.seed,
         fault_kinds=tuple(kind.strip() for kind in args.fault_kinds.split(",") if kind.strip()),
         timeout_seconds=args.timeout_seconds,
+        subscription_key=args.subscription_key,
+        access_token_lifetime_s=args.access_token_lifetime,
     )
     stop = threading.Event()
 
@@ -59,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Nmbrs sandbox listening on {sandbox.url}", flush=True)
         for name in ("CompanyService", "EmployeeService"):
             print(f"  {sandbox.url}/soap/v3/{name}.asmx?WSDL", flush=True)
+        print(f"  REST: {sandbox.url}/api  identity: {sandbox.url}/connect/authorize", flush=True)
+        clients = ", ".join(client.client_id for client in scenario.rest.clients)
+        print(f"  REST clients: {clients}", flush=True)
         usernames = ", ".join(account.username for account in scenario.accounts)
         print(f"  accounts: {usernames}", flush=True)
         print(f"  state: {sandbox.url}/_sandbox/state  calls: {sandbox.url}/_sandbox/calls")

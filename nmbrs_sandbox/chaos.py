@@ -33,6 +33,13 @@ class Knobs:
     throttle_limit: int = 150  # calls per window and account; 0 turns the throttle off
     throttle_window_s: float = 1.0
     throttle_delay_s: float = 0.5
+    # REST: past rest_throttle_limit calls per user in the window, 429 with Retry-After.
+    rest_throttle_limit: int = 150  # 0 turns the REST throttle off
+    rest_throttle_window_s: float = 1.0
+    rest_retry_after_s: int = 1
+    access_token_lifetime_s: float = 3600.0
+    refresh_token_lifetime_s: float = 30 * 24 * 3600.0
+    subscription_key: str | None = None  # when set, /api calls need this X-Subscription-Key
 
     def updated(self, **changes: Any) -> Knobs:
         """A copy with ``changes`` applied; unknown names or bad values raise ValueError."""
@@ -50,9 +57,16 @@ class Knobs:
             knobs.throttle_limit,
             knobs.throttle_window_s,
             knobs.throttle_delay_s,
+            knobs.rest_throttle_limit,
+            knobs.rest_throttle_window_s,
+            knobs.rest_retry_after_s,
+            knobs.access_token_lifetime_s,
+            knobs.refresh_token_lifetime_s,
         )
         if min(numbers) < 0:
-            raise ValueError("latency, timeout and throttle knobs cannot be negative")
+            raise ValueError("latency, timeout, throttle and lifetime knobs cannot be negative")
+        if knobs.subscription_key is not None and not isinstance(knobs.subscription_key, str):
+            raise ValueError("subscription_key must be a string or null")
         return knobs
 
     def as_dict(self) -> dict[str, Any]:

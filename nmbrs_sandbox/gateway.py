@@ -36,6 +36,7 @@ class Reply:
     body: bytes = b""
     content_type: str = "text/xml; charset=utf-8"
     reset: bool = False  # close abruptly (TCP reset) instead of answering
+    headers: tuple[tuple[str, str], ...] = ()  # extra response headers (REST: Retry-After...)
 
 
 # What HTTP.sys answers when the application pool is down: HTML, not a SOAP envelope.

@@ -12,6 +12,9 @@ from nmbrs_sandbox import periods
 from nmbrs_sandbox.calls import CallLog
 from nmbrs_sandbox.chaos import Chaos, Knobs
 from nmbrs_sandbox.gateway import Gateway, Reply
+from nmbrs_sandbox.rest.control import control
+from nmbrs_sandbox.rest.gateway import RestGateway, RestRequest
+from nmbrs_sandbox.rest.oauth import AuthServer
 from nmbrs_sandbox.scenario import Scenario
 from nmbrs_sandbox.schema import Service
 from nmbrs_sandbox.server import SandboxHTTPServer
@@ -22,11 +25,13 @@ POLL_INTERVAL_S = 0.05  # how quickly stop() is noticed
 
 
 class Sandbox:
-    """A stateful stand-in for Nmbrs SOAP v3 on a local port.
+    """A stateful stand-in for Nmbrs SOAP v3 and the REST API on a local port.
 
     ``Sandbox(Scenario.demo(), latency_ms=5).start()`` serves
-    ``{url}/soap/v3/CompanyService.asmx`` and ``.../EmployeeService.asmx``. Keyword
-    arguments are knobs (see :class:`~nmbrs_sandbox.chaos.Knobs`).
+    ``{url}/soap/v3/CompanyService.asmx`` and ``.../EmployeeService.asmx``, the REST API
+    under ``{url}/api`` and its identity server under ``{url}/connect``. Keyword arguments
+    are knobs (see :class:`~nmbrs_sandbox.chaos.Knobs`). :attr:`auth` is the identity server
+    (register clients and users, auto-login, revoke grants, expire tokens).
     """
 
     def __init__(
@@ -47,6 +52,21 @@ class Sandbox:
             self._throttle,
             self._calls,
             self._stopping,
+        )
+        self.auth = AuthServer(
+            self.scenario.rest,
+            lambda: (self._knobs.access_token_lifetime_s, self._knobs.refresh_token_lifetime_s),
+        )
+        self._rest = RestGateway(
+            self._world,
+            self.auth,
+            lambda: self._knobs,
+            self._chaos,
+            self._throttle,
+            self._calls,
+            self._stopping,
+            self._gateway.held,
+            self._gateway.release,
         )
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -134,7 +154,9 @@ class Sandbox:
             return self._knobs.as_dict()
 
     def reset(self) -> None:
-        """Restore the scenario's data; clear the call log, pending injections and throttle."""
+        """Restore the scenario's data; clear the call log, pending injections and throttle.
+
+        OAuth grants and tokens survive (``auth.reset()`` drops them)."""
         self._world.reset()
         self._calls.clear()
         self._chaos.clear()
@@ -189,6 +211,14 @@ class Sandbox:
     ) -> Reply:
         """Serve one SOAP POST that arrived at ``arrived_at`` (used by the HTTP layer)."""
         return self._gateway.handle(service, data, soap_action, arrived_at)
+
+    def handle_rest(self, request: RestRequest) -> Reply:
+        """Serve one ``/api`` or ``/connect`` request (used by the HTTP layer)."""
+        return self._rest.handle(request)
+
+    def rest_control(self, action: str, payload: dict[str, Any]) -> Any:
+        """``/_sandbox/rest/<action>`` (see the README)."""
+        return control(self.auth, action, payload)
 
 
 def _scenario(value: Scenario | Mapping[str, Any] | str | Path | None) -> Scenario:

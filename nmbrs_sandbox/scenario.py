@@ -19,6 +19,7 @@ import yaml
 from nmbrs_sandbox import periods
 from nmbrs_sandbox.contract import SALARY_TYPE, SERVICES
 from nmbrs_sandbox.periods import PERIOD_TYPES, PeriodType
+from nmbrs_sandbox.rest.config import RestConfig, RestConfigError, parse_rest
 
 DEMO_PATH = Path(__file__).resolve().parent / "scenarios" / "demo.yaml"
 
@@ -127,6 +128,7 @@ class Company:
 class Scenario:
     accounts: tuple[Account, ...]
     companies: tuple[Company, ...]
+    rest: RestConfig  # OAuth clients and API users of the REST half
 
     @classmethod
     def load(cls, path: str | Path) -> Scenario:
@@ -232,7 +234,7 @@ def _operation_names(value: Any, where: str) -> frozenset[str]:
 
 
 def _parse_scenario(data: Mapping[str, Any]) -> Scenario:
-    spec = _fields(data, "scenario", ("accounts", "companies"))
+    spec = _fields(data, "scenario", ("accounts", "companies"), ("rest",))
     companies = tuple(
         _parse_company(item, f"companies[{index}]")
         for index, item in enumerate(spec["companies"] or ())
@@ -244,7 +246,11 @@ def _parse_scenario(data: Mapping[str, Any]) -> Scenario:
         for index, item in enumerate(spec["accounts"] or ())
     )
     _unique([account.username for account in accounts], "account username")
-    return Scenario(accounts, companies)
+    try:
+        rest = parse_rest(spec.get("rest"), accounts, {company.id for company in companies})
+    except RestConfigError as exc:
+        raise ScenarioError(str(exc)) from exc
+    return Scenario(accounts, companies, rest)
 
 
 def _unique(values: list[Any], what: str) -> None:

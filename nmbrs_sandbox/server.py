@@ -17,6 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 from nmbrs_sandbox.arrival import StampedSocketReader, enable_kernel_stamps
 from nmbrs_sandbox.contract import SERVICES
 from nmbrs_sandbox.gateway import Reply
+from nmbrs_sandbox.rest.control import GET_ACTIONS
+from nmbrs_sandbox.rest.gateway import RestGateway, RestRequest
 from nmbrs_sandbox.schema import Service
 from nmbrs_sandbox.wsdl import render_wsdl
 
@@ -32,6 +34,8 @@ class App(Protocol):
     def handle_soap(
         self, service: Service, data: bytes, soap_action: str | None, arrived_at: float | None
     ) -> Reply: ...
+    def handle_rest(self, request: RestRequest) -> Reply: ...
+    def rest_control(self, action: str, payload: dict[str, Any]) -> Any: ...
     def state(self) -> dict[str, Any]: ...
     def calls(self) -> list[dict[str, Any]]: ...
     def knobs(self) -> dict[str, Any]: ...
@@ -109,7 +113,11 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         path = url.path.lower()
         app = self.server.app
-        if path in ENDPOINTS:
+        if RestGateway.serves(url.path):
+            self._rest("GET", b"")
+        elif path.startswith("/_sandbox/rest/") and path[15:] in GET_ACTIONS:
+            self._json(app.rest_control(path[15:], {}))
+        elif path in ENDPOINTS:
             query = {key.lower() for key in parse_qs(url.query, keep_blank_values=True)}
             if "wsdl" in query:
                 self._wsdl(ENDPOINTS[path])
@@ -129,7 +137,11 @@ class _Handler(BaseHTTPRequestHandler):
         data = self._body()
         if data is None:
             return
-        if path in ENDPOINTS:
+        if RestGateway.serves(path):
+            self._rest("POST", data)
+        elif path.startswith("/_sandbox/rest/"):
+            self._control(path, data)
+        elif path in ENDPOINTS:
             reply = self.server.app.handle_soap(
                 ENDPOINTS[path], data, self.headers.get("SOAPAction"), self._reader.arrival()
             )
@@ -139,8 +151,37 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
 
-    def _body(self) -> bytes | None:
+    def do_PUT(self) -> None:
+        data = self._body()
+        if data is not None:
+            self._rest("PUT", data)
+
+    def do_DELETE(self) -> None:
+        data = self._body(required=False)
+        if data is not None:
+            self._rest("DELETE", data)
+
+    def _rest(self, method: str, data: bytes) -> None:
+        url = urlsplit(self.path)
+        if not RestGateway.serves(url.path):
+            self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
+            return
+        host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+        request = RestRequest(
+            method,
+            url.path,
+            parse_qs(url.query, keep_blank_values=True),
+            self.headers,
+            data,
+            f"http://{host}",
+            self._reader.arrival(),
+        )
+        self._reply(self.server.app.handle_rest(request))
+
+    def _body(self, required: bool = True) -> bytes | None:
         length = self.headers.get("Content-Length")
+        if length is None and not required:
+            return b""
         if length is None or not length.isdigit():
             self._send(HTTPStatus.LENGTH_REQUIRED, b"Content-Length required\n", "text/plain")
             self.close_connection = True
@@ -153,7 +194,9 @@ class _Handler(BaseHTTPRequestHandler):
             payload = json.loads(data or b"{}")
             if not isinstance(payload, dict):
                 raise ValueError("expected a JSON object")
-            if path == "/_sandbox/knobs":
+            if path.startswith("/_sandbox/rest/"):
+                self._json(app.rest_control(path[15:], payload))
+            elif path == "/_sandbox/knobs":
                 self._json(app.set_knobs(**payload))
             elif path == "/_sandbox/reset":
                 app.reset()
@@ -183,16 +226,24 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self, reply: Reply) -> None:
         if reply.status is not None:
-            self._send(reply.status, reply.body, reply.content_type)
+            self._send(reply.status, reply.body, reply.content_type, reply.headers)
             return
         self.close_connection = True
         if reply.reset:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
 
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         try:
             self.send_response(status)
+            for name, value in headers:
+                self.send_header(name, value)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
