@@ -36,6 +36,7 @@ SYNC_SQL = (
     "ledger_insert_excluded_hours.sql",
     "ledger_insert_plan_line.sql",
     "ledger_insert_sent_line.sql",
+    "oauth_grant_schema.sql",
 )
 
 
@@ -124,6 +125,9 @@ def test_the_wheel_ships_the_provider_and_its_default_sql(distribution):
         assert shipped == (ROOT / "include" / "sql" / sql).read_bytes(), sql
     assert "nmbrs_provider/core/config/model.py" in names
     assert "nmbrs_provider/sensors/nmbrs.py" in names
+    assert (
+        "nmbrs_provider/rest/tokens.py" in names and "nmbrs_provider/hooks/nmbrs_rest.py" in names
+    )
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(distribution["wheel"]).read(metadata).decode()
     assert "Requires-Python: <3.14,>=3.11" in text
@@ -149,7 +153,7 @@ def test_a_fresh_airflow_with_the_wheel_lists_the_provider_and_runs_the_dag_file
     providers = _json(_airflow(fresh, "providers", "list", "--output", "json"))
     assert "airflow-provider-nmbrs" in [p["package_name"] for p in providers]
     hooks = _json(_airflow(fresh, "providers", "hooks", "--output", "json"))
-    assert "nmbrs" in {h["connection_type"] for h in hooks}
+    assert {"nmbrs", "nmbrs_rest"} <= {h["connection_type"] for h in hooks}
     plugins = _airflow(fresh, "plugins", "--output", "json").stdout
     assert "PayrollPeriodTimetable" in plugins, plugins
     assert '"url_prefix": "/nmbrs"' in plugins, plugins  # the Nmbrs page ships in the wheel

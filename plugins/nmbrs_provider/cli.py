@@ -2,9 +2,12 @@
 
     python -m nmbrs_provider companies --conn-id nmbrs_default [--json | --yaml]
     python -m nmbrs_provider check --conn-id nmbrs_default [--json]
+    python -m nmbrs_provider authorize --conn-id nmbrs_rest_default [--port 8250] [--no-browser]
 
 Exit status of ``check``: 0 all required permissions granted, 1 some missing, 2 the connection
 or its credentials are refused (the message says which part to correct), 3 Nmbrs unreachable.
+``authorize`` (REST connections: obtain and store the OAuth grant once) exits 0 when stored, 2
+when refused or not completed, 3 when the identity server is unreachable.
 """
 
 from __future__ import annotations
@@ -41,11 +44,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # Airflow logs to stdout; keep stdout for the answer alone (scripts parse --json).
         with contextlib.redirect_stdout(sys.stderr):
-            hook = _hook(args.conn_id)
-            if args.command == "companies":
-                status, output = _companies(hook, as_json=args.json, as_yaml=args.yaml)
+            if args.command == "authorize":
+                status, output = _authorize(args)
             else:
-                status, output = _check(hook, as_json=args.json)
+                hook = _hook(args.conn_id)
+                if args.command == "companies":
+                    status, output = _companies(hook, as_json=args.json, as_yaml=args.yaml)
+                else:
+                    status, output = _check(hook, as_json=args.json)
         print(output)
         return status
     except (NmbrsConfigurationError, NmbrsAuthenticationError) as exc:
@@ -73,7 +79,34 @@ def _parser() -> argparse.ArgumentParser:
             formats.add_argument(
                 "--yaml", action="store_true", help="print entries for the sync config"
             )
+    authorize = commands.add_parser(
+        "authorize",
+        help="authorize an Nmbrs (REST) connection once: log in, consent, store the grant",
+        description="Run the OAuth authorization code flow (PKCE) for an nmbrs_rest connection: "
+        "open the printed URL, log in and consent; the redirect to the loopback address (or the "
+        "redirect URL pasted here) completes it. The refresh token is stored encrypted in the "
+        "warehouse; it is never printed.",
+    )
+    authorize.add_argument("--conn-id", default="nmbrs_rest_default", help="Airflow connection id")
+    authorize.add_argument(
+        "--port",
+        type=int,
+        default=8250,
+        help="port of the redirect URI http://127.0.0.1:<port>/callback (default 8250)",
+    )
+    authorize.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="do not open a browser: open the URL anywhere and paste the redirect URL here",
+    )
+    authorize.set_defaults(json=False)
     return parser
+
+
+def _authorize(args: argparse.Namespace) -> tuple[int, str]:
+    from nmbrs_provider.rest.authorize import run
+
+    return EXIT_OK, run(args.conn_id, port=args.port, open_browser=not args.no_browser)
 
 
 def _hook(conn_id: str) -> NmbrsHook:

@@ -1,4 +1,4 @@
-"""The connection form a real Airflow API server serves to its UI for the ``nmbrs`` type.
+"""The connection forms a real Airflow API server serves to its UI: ``nmbrs``, ``nmbrs_rest``.
 
 Airflow 3.3's UI builds the Admin > Connections form from ``GET /ui/connections/hook_meta``;
 this asks a running ``airflow api-server`` (127.0.0.1, simple auth manager) for it.
@@ -55,18 +55,87 @@ EXTRA_FIELDS = {
 }
 
 
+REST_STANDARD_FIELDS = {
+    "description": None,
+    "url_schema": (True, None, None),
+    "port": (True, None, None),
+    "host": (False, "API base URL", "https://api.nmbrsapp.com"),
+    "login": (False, "OAuth client id", "the client id of the app registered with Nmbrs"),
+    "password": (False, "OAuth client secret", "the client secret of that app"),
+}
+
+REST_SCOPES = (
+    "company.info.read company.payrollsettings.read employee.info.read "
+    "employee.employment.read employee.payment offline_access"
+)
+
+REST_EXTRA_FIELDS = {
+    "subscription_key": (
+        {"type": ["string", "null"], "format": "password", "title": "Subscription key"},
+        "The X-Subscription-Key from the Nmbrs developer portal (sent with every call when set).",
+    ),
+    "identity_url": (
+        {
+            "type": "string",
+            "default": "https://identityservice.nmbrs.com",
+            "title": "Identity server URL",
+        },
+        "Where /connect/authorize and /connect/token live.",
+    ),
+    "scopes": (
+        {"type": "string", "default": REST_SCOPES, "title": "Scopes"},
+        "Space-separated OAuth scopes asked for when authorizing; keep offline_access (the "
+        "refresh token).",
+    ),
+    "warehouse_conn_id": (
+        {
+            "type": "string",
+            "default": "keeping_warehouse",
+            "title": "Warehouse (token store)",
+        },
+        "The warehouse connection whose nmbrs_sync schema keeps the encrypted refresh token; "
+        "every worker must reach it. Authorize once with: python -m nmbrs_provider authorize "
+        "--conn-id <this connection>.",
+    ),
+    "calls_per_second": (
+        {"type": "number", "default": 10, "exclusiveMinimum": 0, "title": "Calls per second"},
+        "The call budget of this API user; parallel company tasks share it. Nmbrs publishes no "
+        "limit: raise it when 429s stay rare.",
+    ),
+    "max_concurrency": (
+        {"type": "integer", "default": 4, "minimum": 1, "title": "Calls in flight"},
+        "Per task: how many calls may wait for Nmbrs at once.",
+    ),
+}
+
+
 @pytest.fixture(scope="module")
-def nmbrs_form(tmp_path_factory) -> dict[str, Any]:
-    """The ``nmbrs`` entry of the API server's hook metadata."""
+def hook_meta(tmp_path_factory) -> list[dict[str, Any]]:
+    """The API server's hook metadata (what the UI builds its forms from)."""
     services = AirflowServices(tmp_path_factory.mktemp("api_server"), {})
     try:
         services.start(timeout=600, scheduler=False)
-        meta = services.get_json("/ui/connections/hook_meta")
+        return services.get_json("/ui/connections/hook_meta")
     finally:
         services.stop()
-    forms = [m for m in meta if m["connection_type"] == "nmbrs"]
+
+
+def _form(meta: list[dict[str, Any]], conn_type: str) -> dict[str, Any]:
+    forms = [m for m in meta if m["connection_type"] == conn_type]
     assert len(forms) == 1, [m["connection_type"] for m in meta]
     return forms[0]
+
+
+@pytest.fixture(scope="module")
+def nmbrs_form(hook_meta) -> dict[str, Any]:
+    """The ``nmbrs`` entry of the API server's hook metadata."""
+    return _form(hook_meta, "nmbrs")
+
+
+@pytest.fixture(scope="module")
+def nmbrs_rest_form(hook_meta) -> dict[str, Any]:
+    """The ``nmbrs_rest`` entry of the API server's hook metadata."""
+    return _form(hook_meta, "nmbrs_rest")
 
 
 def test_the_ui_names_the_nmbrs_type_and_its_hook(nmbrs_form):
@@ -74,18 +143,32 @@ def test_the_ui_names_the_nmbrs_type_and_its_hook(nmbrs_form):
     assert nmbrs_form["hook_class_name"] == "nmbrs_provider.hooks.nmbrs.NmbrsHook"
 
 
-def test_the_ui_shows_every_standard_field_with_its_label_and_placeholder(nmbrs_form):
+def test_the_ui_names_the_nmbrs_rest_type_and_its_hook(nmbrs_rest_form):
+    assert nmbrs_rest_form["hook_name"] == "Nmbrs (REST)"
+    assert nmbrs_rest_form["hook_class_name"] == "nmbrs_provider.hooks.nmbrs_rest.NmbrsRestHook"
+
+
+@pytest.mark.parametrize(
+    ("form", "expected"),
+    [("nmbrs_form", STANDARD_FIELDS), ("nmbrs_rest_form", REST_STANDARD_FIELDS)],
+)
+def test_the_ui_shows_every_standard_field_with_its_label_and_placeholder(form, expected, request):
     shown = {
         name: None if field is None else (field["hidden"], field["title"], field["placeholder"])
-        for name, field in nmbrs_form["standard_fields"].items()
+        for name, field in request.getfixturevalue(form)["standard_fields"].items()
     }
-    assert shown == STANDARD_FIELDS
+    assert shown == expected
 
 
-def test_the_ui_shows_every_extra_field_with_its_label_type_default_and_help(nmbrs_form):
-    extra = nmbrs_form["extra_fields"]
-    assert set(extra) == set(EXTRA_FIELDS)
-    for name, (schema, description) in EXTRA_FIELDS.items():
+@pytest.mark.parametrize(
+    ("form", "expected"), [("nmbrs_form", EXTRA_FIELDS), ("nmbrs_rest_form", REST_EXTRA_FIELDS)]
+)
+def test_the_ui_shows_every_extra_field_with_its_label_type_default_and_help(
+    form, expected, request
+):
+    extra = request.getfixturevalue(form)["extra_fields"]
+    assert set(extra) == set(expected)
+    for name, (schema, description) in expected.items():
         assert extra[name]["schema"] == schema, name
         assert extra[name]["description"] == description, name
         assert extra[name]["value"] == schema.get("default"), name

@@ -75,10 +75,20 @@ def test_the_hook_class_serves_the_connection_type_it_is_named_for():
         assert hook.hook_name == conn_type["hook-name"]
 
 
+def _connection_type(name: str) -> dict[str, Any]:
+    (conn_type,) = [
+        c for c in get_provider_info()["connection-types"] if c["connection-type"] == name
+    ]
+    return conn_type
+
+
+def test_provider_info_declares_the_nmbrs_and_nmbrs_rest_connection_types():
+    names = [c["connection-type"] for c in get_provider_info()["connection-types"]]
+    assert names == ["nmbrs", "nmbrs_rest"]
+
+
 def test_provider_info_declares_the_nmbrs_connection_form():
-    info = get_provider_info()
-    (conn_type,) = info["connection-types"]
-    assert conn_type["connection-type"] == "nmbrs"
+    conn_type = _connection_type("nmbrs")
     assert conn_type["hook-class-name"] == "nmbrs_provider.hooks.nmbrs.NmbrsHook"
     behaviour = conn_type["ui-field-behaviour"]
     assert behaviour["relabeling"] == {
@@ -92,6 +102,39 @@ def test_provider_info_declares_the_nmbrs_connection_form():
     assert fields["use_sandbox"]["schema"]["type"] == "boolean"
 
 
+def test_provider_info_declares_the_nmbrs_rest_connection_form():
+    conn_type = _connection_type("nmbrs_rest")
+    assert conn_type["hook-class-name"] == "nmbrs_provider.hooks.nmbrs_rest.NmbrsRestHook"
+    assert conn_type["hook-name"] == "Nmbrs (REST)"
+    behaviour = conn_type["ui-field-behaviour"]
+    assert behaviour["relabeling"] == {
+        "login": "OAuth client id",
+        "password": "OAuth client secret",
+        "host": "API base URL",
+    }
+    assert behaviour["placeholders"]["host"] == "https://api.nmbrsapp.com"
+    fields = conn_type["conn-fields"]
+    assert set(fields) >= {"subscription_key", "identity_url", "scopes", "calls_per_second",
+                           "max_concurrency"}  # fmt: skip
+    assert fields["subscription_key"]["schema"]["format"] == "password"
+    assert fields["identity_url"]["schema"]["default"] == "https://identityservice.nmbrs.com"
+    assert fields["scopes"]["schema"]["default"].split() == [
+        "company.info.read", "company.payrollsettings.read", "employee.info.read",
+        "employee.employment.read", "employee.payment", "offline_access",
+    ]  # fmt: skip
+
+
+def test_the_hooks_give_airflow_3_0_and_3_1_their_own_form_behaviour():
+    from nmbrs_provider.hooks.nmbrs import NmbrsHook
+    from nmbrs_provider.hooks.nmbrs_rest import NmbrsRestHook
+
+    for hook in (NmbrsHook, NmbrsRestHook):
+        assert (
+            hook.get_ui_field_behaviour()
+            == (_connection_type(hook.conn_type)["ui-field-behaviour"])
+        )
+
+
 def test_airflow_lists_the_provider_hook_and_plugin(airflow_env):
     providers = run_airflow(airflow_env, "providers", "list", "--output", "json")
     names = {p["package_name"] for p in json.loads(providers.stdout)}
@@ -99,8 +142,11 @@ def test_airflow_lists_the_provider_hook_and_plugin(airflow_env):
     hooks = run_airflow(airflow_env, "providers", "hooks", "--output", "json")
     nmbrs = [h for h in json.loads(hooks.stdout) if h.get("connection_type") == "nmbrs"]
     assert nmbrs and nmbrs[0]["class"] == "nmbrs_provider.hooks.nmbrs.NmbrsHook"
+    rest = [h for h in json.loads(hooks.stdout) if h.get("connection_type") == "nmbrs_rest"]
+    assert rest and rest[0]["class"] == "nmbrs_provider.hooks.nmbrs_rest.NmbrsRestHook"
     behaviours = run_airflow(airflow_env, "providers", "behaviours", "--output", "json")
     assert "nmbrs" in behaviours.stdout
+    assert '"nmbrs_rest"' in behaviours.stdout
     plugins = run_airflow(airflow_env, "plugins", "--output", "json")
     assert '"nmbrs"' in plugins.stdout
     # The Nmbrs page: a FastAPI app at /nmbrs and a navigation entry that opens inside the UI.
