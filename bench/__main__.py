@@ -13,15 +13,18 @@ the DAG file's import cost. Everything goes to stdout and to the untracked ``ben
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -88,7 +91,36 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def run_clients(
     modes: list[str], bench: BenchScenario, args: argparse.Namespace
 ) -> list[dict[str, Any]]:
-    """Run ``modes`` one after the other on one fresh sandbox; measure each separately."""
+    """Run ``modes`` one after the other on one fresh sandbox; measure each separately.
+
+    The project runs the DAG's pipeline, so it gets a throw-away warehouse with the scenario's
+    Keeping rows (loaded before its clock starts).
+    """
+    with contextlib.ExitStack() as stack:
+        warehouse_env = {}
+        if "project" in modes:
+            warehouse_env = stack.enter_context(_warehouse(bench))
+        return _run_clients(modes, bench, args, warehouse_env)
+
+
+@contextlib.contextmanager
+def _warehouse(bench: BenchScenario) -> Iterator[dict[str, str]]:
+    """An embedded PostgreSQL holding the scenario; yields the env naming its connection."""
+    from bench.sync_load import WAREHOUSE_CONN_ID, load_warehouse
+    from dev.local_warehouse import start_warehouse
+
+    base = Path(tempfile.mkdtemp(prefix="nmbrs-bench-sync-"))
+    try:
+        with start_warehouse(base / "pgdata", dbname="bench", durable=False) as db:
+            load_warehouse(db, bench)
+            yield {f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": db.airflow_conn_json()}
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _run_clients(
+    modes: list[str], bench: BenchScenario, args: argparse.Namespace, extra_env: dict[str, str]
+) -> list[dict[str, Any]]:
     sandbox = Sandbox(bench.scenario, latency_ms=args.latency_ms, throttle_limit=THROTTLE_PER_S)
     load = LoadConfig(parallel_companies=args.parallel_companies, chunk_size=args.chunk_size)
     results = []
@@ -109,6 +141,7 @@ def run_clients(
             f"AIRFLOW_CONN_{CONN_ID.upper()}": json.dumps(conn),
             "AIRFLOW_HOME": home,
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+            **extra_env,
         }
         for mode in modes:
             seen = len(sandbox.calls())

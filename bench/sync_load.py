@@ -1,99 +1,113 @@
-"""The project's own Nmbrs path for one company-period load, without Airflow or the warehouse.
+"""The project's load for the benchmark: the DAG's own pipeline, run per company.
 
-The same functions, settings and Nmbrs calls as ``nmbrs_provider.sync.company.sync_company``:
-current period, ``read_company`` (employees and hour model) + ``classify_contracts``,
-``read_holdings``
-of the flexible employees, ``plan_company`` and, when something changes, the permission probe
-and ``apply_plan`` (which reads back a sample and verifies). The warehouse extraction, routing
-and matching are replaced by the generator's entries, already matched to flexible employees.
-
-Companies run ``parallel_companies`` at a time, each with its own hook; their calls share the
-account's budget as the DAG's mapped tasks (``max_active_tis_per_dag``) do across processes.
+The scenario's Keeping rows go into a real warehouse (:func:`load_warehouse`, before the clock
+starts); then :func:`run_project` runs ``nmbrs_provider.sync.pipeline.sync_company`` for every
+company, ``parallel_companies`` at a time, each with its own backend from ``open_backend``:
+the same steps, settings and Nmbrs calls as the DAG's ``sync_company`` task. Nothing of the
+pipeline is copied here; this module only lays out the scenario for it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from bench.scenario import HOUR_CODE, BenchScenario
-from nmbrs_provider.core.config import LoadConfig
-from nmbrs_provider.core.contracts import classify_contracts
+from nmbrs_provider.core.config import LoadConfig, SyncConfig, parse_config
 from nmbrs_provider.core.periods import PayrollPeriod
-from nmbrs_provider.core.planning import plan_company
-from nmbrs_provider.hooks.nmbrs import NmbrsHook
-from nmbrs_provider.sync.company import WRITE_PERMISSIONS
-from nmbrs_provider.sync.loader import LoadSettings, apply_plan
-from nmbrs_provider.sync.nmbrs_state import read_company, read_holdings
+from nmbrs_provider.sync.pipeline import RunIdentity, open_backend, sync_company
 
-OWNED_CODES = (HOUR_CODE,)
-HOURS_COLUMNS = ["employee_id", "hour_code", "work_date", "hours", "purpose"]
+if TYPE_CHECKING:
+    from dev.local_warehouse import Database
+
+WAREHOUSE_CONN_ID = "bench_warehouse"
 
 
-@dataclass(frozen=True)
-class CompanyLoad:
-    """What one company's load did."""
-
-    company_id: int
-    flexible: int
-    planned: int
-    changed: int
+def organisation_of(bench: BenchScenario, company_id: int) -> int:
+    """The Keeping organisation that feeds ``company_id`` (1, 2, ... in company order)."""
+    return bench.company_ids.index(company_id) + 1
 
 
-def hours_frame(bench: BenchScenario, company_id: int) -> pd.DataFrame:
-    """The company's matched hours as ``plan_company`` wants them."""
-    rows = [
-        (e.employee_id, HOUR_CODE, e.work_date, float(e.hours), "work")
-        for e in bench.company_entries(company_id)
+def sync_config(bench: BenchScenario, conn_id: str, load: LoadConfig) -> SyncConfig:
+    """One company per organisation on ``conn_id``, worked hours on code 2100."""
+    config = parse_config(
+        {
+            "warehouse_conn_id": WAREHOUSE_CONN_ID,
+            "hour_codes": {"worked": HOUR_CODE},
+            "companies": [
+                {
+                    "company_id": company_id,
+                    "nmbrs_conn_id": conn_id,
+                    "organisations": [organisation_of(bench, company_id)],
+                }
+                for company_id in bench.company_ids
+            ],
+        },
+        source="bench.sync_load",
+    )
+    return dataclasses.replace(config, load=load)
+
+
+def load_warehouse(db: Database, bench: BenchScenario) -> None:
+    """Create the Keeping and ledger schemas and insert every employee as a Keeping user (code =
+    personnel number) and the flexible employees' entries, approved."""
+    from bench.warehouse_load import SQL_DIR
+
+    db.run_sql_file(SQL_DIR / "keeping_schema.sql")
+    db.run_sql_file(SQL_DIR / "ledger_schema.sql")
+    users, numbers = [], {}
+    for company in bench.scenario["companies"]:
+        organisation = organisation_of(bench, company["id"])
+        for e in company["employees"]:
+            numbers[e["id"]] = (organisation, e["number"])
+            users.append((e["id"], organisation, str(e["number"]), e["first_name"], "Bench"))
+    entries = [
+        (i + 1, numbers[entry.employee_id][0], entry.employee_id, entry.work_date, entry.hours)
+        for i, entry in enumerate(e for c in bench.company_ids for e in bench.company_entries(c))
     ]
-    return pd.DataFrame(rows, columns=HOURS_COLUMNS)
-
-
-def load_company(
-    hook: NmbrsHook,
-    bench: BenchScenario,
-    company_id: int,
-    period: PayrollPeriod,
-    load: LoadConfig | None = None,
-) -> CompanyLoad:
-    """Bring Nmbrs to the desired state for one company and period."""
-    load = load or LoadConfig()
-    hook.get_current_period(company_id)
-    staff, hour_model = read_company(
-        hook, company_id, period, check_days_fixed=load.check_days_fixed
-    )
-    employees = classify_contracts(staff)
-    assert hour_model is not None, "the bench account may read the hour model"
-    flexible = employees.loc[employees["contract"].eq("flexible"), "employee_id"]
-    holdings = read_holdings(hook, flexible, period)
-    plan = plan_company(
-        company_id,
-        period,
-        hours_frame(bench, company_id),
-        employees,
-        OWNED_CODES,
-        hour_model,
-        holdings.components,
-        holdings.days,
-    )
-    if plan.changed:
-        hook.require_permissions(WRITE_PERMISSIONS)
-        settings = LoadSettings.from_config(load)
-        apply_plan(hook, plan, period, unprotected=False, settings=settings)
-    return CompanyLoad(company_id, len(flexible), len(plan.employees), len(plan.changed))
+    with db.connect() as conn, conn.cursor() as cur:
+        cur.execute("truncate keeping.time_entries, keeping.users")
+        cur.executemany(
+            "insert into keeping.users (id, organisation_id, code, first_name, surname)"
+            " values (%s, %s, %s, %s, %s)",
+            users,
+        )
+        cur.executemany(
+            "insert into keeping.time_entries (id, organisation_id, user_id, date, purpose,"
+            " hours, approval_status) values (%s, %s, %s, %s, 'work', %s, 'approved')",
+            entries,
+        )
+        conn.commit()
 
 
 def run_project(
     conn_id: str, bench: BenchScenario, period: PayrollPeriod, load: LoadConfig | None = None
 ) -> int:
-    """Load every company, ``parallel_companies`` at a time; return the employees written."""
+    """Sync every company, ``parallel_companies`` at a time; return the employees written."""
+    from bench.warehouse_load import SQL_DIR
+    from nmbrs_provider.sync.pipeline import LoadSettings
+    from nmbrs_provider.sync.warehouse import SyncWarehouse
+
     load = load or LoadConfig()
+    config = sync_config(bench, conn_id, load)
+    SyncWarehouse(WAREHOUSE_CONN_ID, SQL_DIR).apply_ledger_schema()
+    batch = uuid.uuid4().hex[:8]
 
     def one(company_id: int) -> int:
-        hook = NmbrsHook(conn_id)
-        return load_company(hook, bench, company_id, period, load).changed
+        warehouse = SyncWarehouse(WAREHOUSE_CONN_ID, SQL_DIR)
+        result = sync_company(
+            nmbrs=open_backend(conn_id, config.load),
+            warehouse=warehouse,
+            config=config,
+            company_id=company_id,
+            period=period,
+            dry_run=False,
+            run=RunIdentity(f"bench/{batch}/{company_id}", "bench", f"bench/{batch}"),
+            load=LoadSettings.from_config(config.load),
+        )
+        return result.employees_written
 
     with ThreadPoolExecutor(max_workers=load.parallel_companies) as pool:
         return sum(pool.map(one, bench.company_ids))

@@ -3,10 +3,10 @@
 ``python -m bench.warehouse_load [--entries N] [--seed N]`` starts an embedded PostgreSQL on
 127.0.0.1 (a throw-away data directory), creates the Keeping and ledger schemas, COPYs a
 deterministic scenario of N time entries in (2026-11, 20 organisations = 20 companies, up to
-50,000 users), then runs in a child process, per company, exactly the warehouse half of
-``sync_company``: ``SyncWarehouse.extract_hours`` (``include/sql``), ``route_hours``,
-``classify_contracts`` of a synthesized employees frame, ``match_employees`` and
-``plan_company`` with empty holdings (no Nmbrs calls). It prints extract and plan wall time,
+50,000 users), then runs in a child process, per company, the warehouse half of the DAG's pipeline
+(``nmbrs_provider.sync.pipeline``): its ``extract`` step (``include/sql``) and its
+``classify_and_plan`` step (routing, matching, planning) on a synthesized, classified
+employees frame with empty holdings (no Nmbrs calls). It prints extract and plan wall time,
 the child's peak RSS and the hours balance. Loading is not measured.
 """
 
@@ -172,7 +172,7 @@ def entries_frame(lay: Layout, seed: int) -> pd.DataFrame:
 
 
 def employees_frame(company_index: int, lay: Layout, seed: int) -> pd.DataFrame:
-    """What ``read_employees`` would return for a company (before ``classify_contracts``).
+    """The employees frame of a company as the pipeline builds it (before ``classify_contracts``).
 
     Personnel numbers 1..k like the users' codes, minus every 250th (``no_matching_employee``);
     70% flexible, 25% fixed, 5% disputed; 1% leave on 2026-11-15 (``outside_employment``).
@@ -227,19 +227,6 @@ def load_scenario(db: Database, entries: int, seed: int) -> dict[str, Any]:
 
 
 # -- the measured run (child process) ------------------------------------------------------------
-def _empty_components() -> pd.DataFrame:
-    import pandas as pd
-
-    return pd.DataFrame(
-        {
-            "employee_id": pd.Series([], dtype="int64"),
-            "component_id": pd.Series([], dtype="int64"),
-            "hour_code": pd.Series([], dtype="int64"),
-            "hours": pd.Series([], dtype="float64"),
-        }
-    )
-
-
 def run_measured(entries: int, seed: int, *, default_company: bool = False) -> dict[str, Any]:
     """Extract and plan every company from the warehouse of ``AIRFLOW_CONN_BENCH_WAREHOUSE``.
 
@@ -248,9 +235,10 @@ def run_measured(entries: int, seed: int, *, default_company: bool = False) -> d
     """
 
     from nmbrs_provider.core.contracts import classify_contracts
+    from nmbrs_provider.core.period_policy import decide_period
     from nmbrs_provider.core.periods import PayrollPeriod
-    from nmbrs_provider.core.planning import check_balance, plan_company
-    from nmbrs_provider.sync.company import extract_company_hours, route_and_match
+    from nmbrs_provider.core.planning import check_balance
+    from nmbrs_provider.sync.pipeline import NmbrsState, classify_and_plan, extract
     from nmbrs_provider.sync.warehouse import SyncWarehouse
 
     lay = layout(entries)
@@ -258,31 +246,19 @@ def run_measured(entries: int, seed: int, *, default_company: bool = False) -> d
     period = PayrollPeriod.parse(PERIOD)
     warehouse = SyncWarehouse(CONN_ID, SQL_DIR)
     staff = {c.company_id: employees_frame(i, lay, seed) for i, c in enumerate(config.companies)}
-    components = _empty_components()
-    hour_model = set(HOUR_MODEL)
+    hour_model = frozenset(HOUR_MODEL)
+    current = decide_period(0, period, period, "fail")
     extract_s = plan_s = hours_in = hours_planned = hours_excluded = rounding = 0.0
     rows = planned = 0
     for company in config.companies:
         company_id = company.company_id
         began = time.perf_counter()
-        hours = extract_company_hours(warehouse, config, company_id, period)
+        hours = extract(warehouse, config, company_id, period)
         extracted = time.perf_counter()
+        # What read_nmbrs_state would give: the synthesized employees, nobody holding anything.
         employees = classify_contracts(staff[company_id], company.contract_overrides)
-        matched, excluded = route_and_match(
-            hours, config, company_id, period, employees, hour_model
-        )
-        plan = plan_company(
-            company_id,
-            period,
-            matched,
-            employees,
-            company.owned_hour_codes,
-            hour_model,
-            components,
-            {},
-            comment=company.render_comment(period),
-            excluded=excluded,
-        )
+        state = NmbrsState(employees, hour_model, {})
+        plan = classify_and_plan(config, company_id, period, current, hours, state).plan
         plan_s += time.perf_counter() - extracted
         extract_s += extracted - began
         check_balance(
@@ -294,7 +270,7 @@ def run_measured(entries: int, seed: int, *, default_company: bool = False) -> d
         hours_planned += plan.hours_planned
         hours_excluded += plan.hours_excluded
         rounding += plan.rounding
-        del hours, matched, excluded, plan
+        del hours, state, plan
     peak_kib = peak_rss_kib()
     # Every entry routes to exactly one company, so the companies' hours in must add up to
     # the table's raw total, and that to what was planned plus what was excluded.

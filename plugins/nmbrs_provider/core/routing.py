@@ -25,6 +25,15 @@ from .config import SyncConfig
 from .exclusions import Exclusions, Reason
 from .hour_codes import assign_hour_codes
 from .periods import PayrollPeriod
+from .routing_checks import (
+    exclude_entry_states,
+    exclude_long_days,
+    not_approved_detail,
+    other_run,
+    outside_period,
+    purpose_detail,
+    unrouted_detail,
+)
 from .user_codes import blank_user_codes, no_code_detail, shared_user_codes
 
 __all__ = [
@@ -52,7 +61,6 @@ HOURS_COLUMNS = (
     "entries",
 )
 ENTRY_STATES = ("ok", "ongoing", "missing_hours", "negative_hours", "zero_hours")
-MAX_HOURS_PER_DAY = 24.0
 _LEVELS = (
     ("tasks", "task_id", "task"),
     ("projects", "project_id", "project"),
@@ -192,25 +200,25 @@ def route_hours(
 
     ex = Exclusions(frame)
     in_run = company.isin(run).fillna(False).to_numpy(dtype=bool)
-    ex.exclude(company.notna().to_numpy(dtype=bool) & ~in_run, Reason.OTHER_RUN, _other_run(config))
+    ex.exclude(company.notna().to_numpy(dtype=bool) & ~in_run, Reason.OTHER_RUN, other_run(config))
     if period is not None:
         dates = frame["work_date"]
         outside = (dates < pd.Timestamp(period.start)) | (dates > pd.Timestamp(period.end))
-        ex.exclude(outside, Reason.OUTSIDE_PERIOD, _outside_period(period))
-    _exclude_entry_states(ex, frame)
+        ex.exclude(outside, Reason.OUTSIDE_PERIOD, outside_period(period))
+    exclude_entry_states(ex, frame)
     ex.exclude(frame["purpose"].eq("break"), Reason.BREAK, "breaks are never paid")
-    _exclude_long_days(ex, frame)
+    exclude_long_days(ex, frame)
 
     unrouted = company.isna().to_numpy(dtype=bool) & ambiguous.isna().to_numpy(dtype=bool)
     is_ambiguous = ambiguous.notna().to_numpy(dtype=bool)
     _enforce_policies(ex, frame, config, unrouted, is_ambiguous, ambiguous)
-    ex.exclude(unrouted, Reason.UNROUTED, _unrouted_detail)
+    ex.exclude(unrouted, Reason.UNROUTED, unrouted_detail)
     ex.exclude(is_ambiguous, Reason.AMBIGUOUS_ROUTE, lambda rows: ambiguous.loc[rows.index])
 
     if config.approved_only:
         approved = frame["approval_status"].eq("approved").fillna(False).to_numpy(dtype=bool)
-        ex.exclude(~approved, Reason.NOT_APPROVED, _not_approved_detail)
-    ex.exclude(frame["hour_code"].isna(), Reason.PURPOSE_NOT_MAPPED, _purpose_detail)
+        ex.exclude(~approved, Reason.NOT_APPROVED, not_approved_detail)
+    ex.exclude(frame["hour_code"].isna(), Reason.PURPOSE_NOT_MAPPED, purpose_detail)
     ex.exclude(blank_user_codes(frame), Reason.USER_WITHOUT_CODE, no_code_detail)
     shared = shared_user_codes(frame)
     is_shared = shared.notna().to_numpy(dtype=bool)
@@ -292,7 +300,7 @@ def _enforce_policies(
     parts = []
     if config.routing.unmatched == "fail":
         rows = frame.loc[unrouted & pending]
-        parts.append(rows.assign(reason=Reason.UNROUTED, detail=_unrouted_detail(rows)))
+        parts.append(rows.assign(reason=Reason.UNROUTED, detail=unrouted_detail(rows)))
     if config.routing.ambiguous == "fail":
         rows = frame.loc[is_ambiguous & pending]
         parts.append(rows.assign(reason=Reason.AMBIGUOUS_ROUTE, detail=ambiguous.loc[rows.index]))
@@ -316,106 +324,3 @@ def _raise_if_any(offending: pd.DataFrame) -> None:
         .reset_index(drop=True)
     )
     raise RoutingError(per_user)
-
-
-# --------------------------------------------------------------------------- checks
-
-
-def _exclude_entry_states(ex: Exclusions, frame: pd.DataFrame) -> None:
-    state = frame["entry_state"]
-    hours = frame["hours"]
-    ex.exclude(state.eq("ongoing"), Reason.ONGOING, "timer still running in Keeping")
-    ex.exclude(state.eq("missing_hours") | hours.isna(), Reason.MISSING_HOURS, "entry has no hours")
-    ex.exclude(
-        state.eq("negative_hours") | hours.lt(0),
-        Reason.NEGATIVE_HOURS,
-        lambda rows: rows["hours"].map(lambda h: f"negative hours ({h:.2f} h)"),
-    )
-    ex.exclude(state.eq("zero_hours") | hours.eq(0), Reason.ZERO_HOURS, "recorded with 0 hours")
-
-
-def _exclude_long_days(ex: Exclusions, frame: pd.DataFrame) -> None:
-    pending = ex.pending
-    if not pending.any():
-        return
-    keys = ["organisation_id", "user_id", "work_date"]
-    counted = frame.loc[pending, [*keys, "hours"]]
-    day_total = counted.groupby(keys, sort=False)["hours"].transform("sum")
-    too_long = pd.Series(False, index=frame.index)
-    too_long.loc[counted.index] = day_total.gt(MAX_HOURS_PER_DAY + 1e-9)
-    if not too_long.any():
-        return
-    totals = pd.Series(np.nan, index=frame.index)
-    totals.loc[counted.index] = day_total
-
-    def detail(rows: pd.DataFrame) -> pd.Series:
-        return (
-            rows["user_name"].astype(object).fillna("?").astype(str)
-            + " recorded "
-            + totals.loc[rows.index].map("{:.2f}".format)
-            + " h on "
-            + rows["work_date"].dt.strftime("%Y-%m-%d")
-            + " (more than 24 h): the whole day is held back"
-        )
-
-    ex.exclude(too_long, Reason.MORE_THAN_24_HOURS_IN_A_DAY, detail)
-
-
-def _other_run(config: SyncConfig):
-    types = {c.company_id: str(c.period_type) for c in config.companies}
-
-    def detail(rows: pd.DataFrame) -> pd.Series:
-        ids = rows["company_id"].astype("int64")
-        return (
-            "company "
-            + ids.astype(str)
-            + " (period type "
-            + ids.map(types).astype(str)
-            + ") is synced by another run"
-        )
-
-    return detail
-
-
-def _outside_period(period: PayrollPeriod):
-    span = f"{period} ({period.start:%Y-%m-%d}..{period.end:%Y-%m-%d})"
-
-    def detail(rows: pd.DataFrame) -> pd.Series:
-        return rows["work_date"].dt.strftime("%Y-%m-%d") + f" is outside {span}"
-
-    return detail
-
-
-def _ids_text(rows: pd.DataFrame) -> pd.Series:
-    text = (
-        "organisation "
-        + rows["organisation_id"].astype(str)
-        + ", user "
-        + rows["user_id"].astype(str)
-    )
-    for column, label in (("project_id", "project"), ("task_id", "task")):
-        ids = rows[column]
-        part = (f", {label} " + ids.astype(str)).where(ids.notna(), "")
-        text = text + part
-    return text
-
-
-def _unrouted_detail(rows: pd.DataFrame) -> pd.Series:
-    return "no company routes " + _ids_text(rows) + " and there is no default company"
-
-
-def _not_approved_detail(rows: pd.DataFrame) -> pd.Series:
-    status = rows["approval_status"].astype(object)
-    text = "approval status '" + status.fillna("").astype(str) + "'"
-    return text.where(status.notna(), "no approval status").astype(object)
-
-
-def _purpose_detail(rows: pd.DataFrame) -> pd.Series:
-    purpose = rows["purpose"].astype(object).fillna("(none)").astype(str)
-    return (
-        "purpose '"
-        + purpose
-        + "' has no hour code for company "
-        + rows["company_id"].astype("int64").astype(str)
-        + " (hour_codes.purposes)"
-    )

@@ -27,9 +27,18 @@ from typing import TYPE_CHECKING, Any
 import pendulum
 from airflow.exceptions import AirflowTimetableInvalid
 from airflow.timetables.base import DagRunInfo, DataInterval, Timetable
-from pendulum.tz.exceptions import InvalidTimezone
 
 from nmbrs_provider.core.periods import PayrollPeriod, PeriodError, PeriodType
+from nmbrs_provider.timetables.intervals import (
+    DEFAULT_TIMEZONE,
+    aware,
+    interval,
+    load_timezone,
+    local_date,
+    local_midnight,
+    period_data_interval,
+    period_of_interval,
+)
 
 if TYPE_CHECKING:
     from airflow.timetables.base import TimeRestriction
@@ -44,7 +53,6 @@ __all__ = [
     "period_of_interval",
 ]
 
-DEFAULT_TIMEZONE = "Europe/Amsterdam"
 DEFAULT_DELAY = dt.timedelta(days=2)
 
 _ADJECTIVES = {
@@ -64,139 +72,6 @@ _EXPLANATIONS = {
 def _utcnow() -> DateTime:
     """The current time (a seam for tests)."""
     return pendulum.now("UTC")
-
-
-def _timezone_name(value: object) -> str | None:
-    """The IANA name of ``value`` (a name, a pendulum zone or a ``zoneinfo.ZoneInfo``)."""
-    if isinstance(value, str):
-        return value.strip()
-    for attribute in ("name", "key"):  # pendulum.Timezone.name, zoneinfo.ZoneInfo.key
-        name = getattr(value, attribute, None)
-        if isinstance(name, str):
-            return name
-    return None
-
-
-def _load_timezone(value: object) -> Timezone:
-    """A pendulum zone for an IANA name or zone object; :class:`ValueError` when unknown."""
-    name = _timezone_name(value)
-    if not name:
-        raise ValueError(
-            f"timezone must be an IANA zone name such as {DEFAULT_TIMEZONE!r}, got {value!r}"
-        )
-    try:
-        zone = pendulum.timezone(name)
-    except (InvalidTimezone, ValueError) as err:
-        raise ValueError(
-            f"unknown timezone {name!r}: expected an IANA zone name such as {DEFAULT_TIMEZONE!r}"
-        ) from err
-    if not isinstance(zone, pendulum.Timezone):  # a fixed offset such as "+01:00"
-        raise ValueError(
-            f"timezone must be an IANA zone name such as {DEFAULT_TIMEZONE!r} (DST-aware), "
-            f"not the fixed offset {name!r}"
-        )
-    return zone
-
-
-def _aware(moment: dt.datetime | str, *, what: str, naive_is_utc: bool) -> DateTime:
-    """``moment`` as an aware pendulum datetime (ISO 8601 text accepted).
-
-    A naive value is UTC when ``naive_is_utc`` (Airflow's own convention), else an error.
-    """
-    if isinstance(moment, str):
-        text = moment.strip()
-        try:  # Python 3.10's fromisoformat does not read a trailing "Z"
-            moment = dt.datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "Zz" else text)
-        except (ValueError, IndexError):
-            raise PeriodError(f"{what} {text!r} is not an ISO 8601 date-time") from None
-    if not isinstance(moment, dt.datetime):
-        raise PeriodError(f"{what} must be a datetime, got {moment!r}")
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        if not naive_is_utc:
-            raise PeriodError(
-                f"{what} {moment.isoformat()} has no timezone: pass an aware datetime "
-                "(Airflow's data_interval_start is one)"
-            )
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return pendulum.instance(moment)
-
-
-def _local_midnight(day: dt.date, zone: Timezone) -> DateTime:
-    """00:00 local on ``day`` in ``zone`` (the first existing instant of that day)."""
-    return pendulum.datetime(day.year, day.month, day.day, tz=zone)
-
-
-def _boundary(day: dt.date, zone: Timezone) -> DateTime:
-    """00:00 local on ``day`` in ``zone``, in UTC."""
-    return _local_midnight(day, zone).in_timezone("UTC")
-
-
-def _interval(period: PayrollPeriod, zone: Timezone) -> DataInterval:
-    return DataInterval(
-        start=_boundary(period.start, zone),
-        end=_boundary(period.end + dt.timedelta(days=1), zone),
-    )
-
-
-def _local_date(moment: dt.datetime, zone: Timezone) -> dt.date:
-    return _aware(moment, what="time", naive_is_utc=True).in_timezone(zone).date()
-
-
-def period_data_interval(
-    period: PayrollPeriod | str, timezone: str | Any = DEFAULT_TIMEZONE
-) -> DataInterval:
-    """The data interval (UTC instants) of ``period``: its days from 00:00 local to 00:00 local.
-
-    ``period`` may be Nmbrs text such as ``"2026-11-M"``. The inverse of :func:`period_of_interval`.
-    """
-    return _interval(PayrollPeriod.parse(period), _load_timezone(timezone))
-
-
-def period_of_interval(
-    data_interval_start: dt.datetime | str,
-    period_type: PeriodType | str,
-    timezone: str | Any = DEFAULT_TIMEZONE,
-    *,
-    data_interval_end: dt.datetime | str | None = None,
-    strict: bool = True,
-) -> PayrollPeriod:
-    """The payroll period whose data interval starts at ``data_interval_start``.
-
-    ``data_interval_start`` is an aware datetime in any zone (Airflow passes UTC) or ISO 8601
-    text with an offset, e.g. the rendered ``{{ data_interval_start }}``. It is read as a
-    calendar day in ``timezone``, so the answer is exact across DST changes and year ends.
-
-    With ``strict`` (the default) the start must be exactly 00:00 local on the first day of a
-    period of ``period_type``, and ``data_interval_end``, when given, exactly 00:00 local after
-    its last day; anything else raises :class:`~nmbrs_provider.core.periods.PeriodError`, so a run
-    whose interval is not a payroll period is never mistaken for one. ``strict=False`` returns the
-    period containing the start's local day instead.
-    """
-    kind = PeriodType.parse(period_type)
-    try:
-        zone = _load_timezone(timezone)
-    except ValueError as err:
-        raise PeriodError(str(err)) from err
-    start = _aware(data_interval_start, what="data_interval_start", naive_is_utc=False)
-    period = PayrollPeriod.containing(start.in_timezone(zone).date(), kind)
-    if not strict:
-        return period
-    expected = _interval(period, zone)
-    if start != expected.start:
-        raise PeriodError(
-            f"data interval start {start.isoformat()} is not the start of a {kind} payroll period "
-            f"in {zone.name}: {period} starts at {expected.start.isoformat()} "
-            f"({period.start.isoformat()} 00:00 local)"
-        )
-    if data_interval_end is not None:
-        end = _aware(data_interval_end, what="data_interval_end", naive_is_utc=False)
-        if end != expected.end:
-            raise PeriodError(
-                f"data interval {start.isoformat()} .. {end.isoformat()} is not payroll period "
-                f"{period}, which ends at {expected.end.isoformat()} "
-                f"({(period.end + dt.timedelta(days=1)).isoformat()} 00:00 local)"
-            )
-    return period
 
 
 def _describe_delay(delay: dt.timedelta) -> str:
@@ -268,7 +143,7 @@ class PayrollPeriodTimetable(Timetable):
 
         self._zone: Timezone | None = None
         try:
-            self._zone = _load_timezone(timezone)
+            self._zone = load_timezone(timezone)
         except ValueError as err:
             self._problems.append(str(err))
 
@@ -390,7 +265,7 @@ class PayrollPeriodTimetable(Timetable):
         period = PayrollPeriod.parse(period)
         if period.type is not kind:
             raise PeriodError(f"{period} is not a {kind} period")
-        return _interval(period, zone)
+        return interval(period, zone)
 
     def period_of(
         self,
@@ -418,7 +293,7 @@ class PayrollPeriodTimetable(Timetable):
         runs the February period (monthly), and a run triggered on 2026-03-01 at 10:00 too.
         """
         kind, zone, _ = self._valid()
-        return _interval(self._latest_ended(run_after, kind, zone), zone)
+        return interval(self._latest_ended(run_after, kind, zone), zone)
 
     def next_dagrun_info(
         self,
@@ -429,14 +304,14 @@ class PayrollPeriodTimetable(Timetable):
         kind, zone, _ = self._valid()
         candidate: PayrollPeriod | None = None
         if last_automated_data_interval is not None:
-            last_start = _local_date(last_automated_data_interval.start, zone)
+            last_start = local_date(last_automated_data_interval.start, zone)
             candidate = PayrollPeriod.containing(last_start, kind).next()
 
         floors: list[PayrollPeriod] = []
         if self._start is not None:
             floors.append(PayrollPeriod.containing(self._start, kind))
         if restriction.earliest is not None:
-            floors.append(self._first_starting_on_or_after(_local_date(restriction.earliest, zone)))
+            floors.append(self._first_starting_on_or_after(local_date(restriction.earliest, zone)))
         if not restriction.catchup:
             floors.append(self._latest_due(_utcnow()))
         if floors:
@@ -444,7 +319,7 @@ class PayrollPeriodTimetable(Timetable):
             candidate = floor if candidate is None else max(candidate, floor)
         if candidate is None:  # catchup, no start and no earlier run: nothing to anchor on
             return None
-        if restriction.latest is not None and candidate.start > _local_date(
+        if restriction.latest is not None and candidate.start > local_date(
             restriction.latest, zone
         ):
             return None
@@ -479,7 +354,7 @@ class PayrollPeriodTimetable(Timetable):
     def _latest_ended(moment: dt.datetime, kind: PeriodType, zone: Timezone) -> PayrollPeriod:
         # The period containing the local day of ``moment`` ends after it (at a midnight later
         # than ``moment``); the one before it ends at its start, at or before ``moment``.
-        return PayrollPeriod.containing(_local_date(moment, zone), kind).previous()
+        return PayrollPeriod.containing(local_date(moment, zone), kind).previous()
 
     def _first_starting_on_or_after(self, day: dt.date) -> PayrollPeriod:
         period = PayrollPeriod.containing(day, self.period_type)
@@ -487,7 +362,7 @@ class PayrollPeriodTimetable(Timetable):
 
     def _run_after(self, period: PayrollPeriod) -> DateTime:
         zone, delay = self.timezone, self.delay
-        end = _local_midnight(period.end + dt.timedelta(days=1), zone)
+        end = local_midnight(period.end + dt.timedelta(days=1), zone)
         # Whole days of the delay are calendar days in the zone, the rest elapsed time.
         run_after = end.add(days=delay.days, seconds=delay.seconds, microseconds=delay.microseconds)
         return run_after.in_timezone("UTC")
@@ -495,7 +370,7 @@ class PayrollPeriodTimetable(Timetable):
     def _latest_due(self, now: DateTime) -> PayrollPeriod:
         """The latest period whose ``run_after`` is at or before ``now``."""
         kind, zone, delay = self._valid()
-        period = self._latest_ended(_aware(now, what="now", naive_is_utc=True) - delay, kind, zone)
+        period = self._latest_ended(aware(now, what="now", naive_is_utc=True) - delay, kind, zone)
         # Calendar-day delays differ from elapsed time by at most a DST hour: settle exactly.
         while self._run_after(period) > now:
             period = period.previous()

@@ -1,4 +1,8 @@
-"""The whole core in the order the DAG uses it, against an in-memory stand-in for Nmbrs."""
+"""The pipeline's planning, apply and verify steps over a second backend: an in-memory Nmbrs.
+
+The stand-in implements only what the steps call (``read_holdings``, ``check_write_access``,
+``apply``); the planner and the steps run unchanged on it, as they do on SOAP.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +17,18 @@ import pytest
 from nmbrs_provider.core.config import parse_config
 from nmbrs_provider.core.contracts import classify_contracts
 from nmbrs_provider.core.holdings import Holding, HourComponent
-from nmbrs_provider.core.matching import match_employees
+from nmbrs_provider.core.period_policy import decide_period
 from nmbrs_provider.core.periods import PayrollPeriod
-from nmbrs_provider.core.planning import check_balance, plan_company
+from nmbrs_provider.core.planning import check_balance
 from nmbrs_provider.core.routing import HOURS_COLUMNS, route_hours
 from nmbrs_provider.core.verification import sent_hours, verify
+from nmbrs_provider.sync.pipeline import (
+    LoadSettings,
+    NmbrsState,
+    apply,
+    classify_and_plan,
+    verify_written,
+)
 
 NOV = PayrollPeriod.parse("2026-11-M")
 CONFIG = parse_config(
@@ -118,9 +129,15 @@ class FakeNmbrs:
                 )
         return {e: Holding(tuple(comps), self.days.get(e)) for e, comps in held.items()}
 
-    def apply(self, plan) -> None:
+    def read_holdings(self, employee_ids, period) -> dict:
+        return self.holdings(employee_ids)
+
+    def check_write_access(self, changes) -> None:
+        pass
+
+    def apply(self, changes) -> None:
         """Each code change as a delete of what is held and one insert; days as set."""
-        for change in plan.change_set().employees:
+        for change in changes.employees:
             for code in change.codes:
                 gone = {h.id for h in code.held}
                 self.calls += len(gone) + (1 if code.hours else 0)
@@ -141,33 +158,24 @@ class FakeNmbrs:
 
 def run(warehouse: list[dict], nmbrs: dict[int, FakeNmbrs]) -> dict:
     hours = pd.DataFrame(warehouse, columns=list(HOURS_COLUMNS))
-    routing = route_hours(hours, CONFIG, period=NOV)
+    routing = route_hours(hours, CONFIG, period=NOV)  # what prepare_run accounts for
     plans, excluded_hours, sent = {}, routing.hours_excluded, 0.0
+    decision = decide_period(0, NOV, NOV, "fail")
     for company_id in routing.company_ids:
-        staff = employees(company_id)
         fake = nmbrs[company_id]
-        match = match_employees(
-            routing.for_company(company_id),
-            staff,
-            company_id=company_id,
-            hour_model=HOUR_MODELS[company_id],
+        staff = employees(company_id)
+        state = NmbrsState(
+            staff, frozenset(HOUR_MODELS[company_id]), fake.holdings(staff["employee_id"])
         )
-        excluded_hours += match.hours_excluded
-        plan = plan_company(
-            company_id,
-            NOV,
-            match.matched,
-            staff,
-            CONFIG.owned_hour_codes(company_id),
-            HOUR_MODELS[company_id],
-            fake.holdings(staff["employee_id"]),
-            comment=CONFIG.company(company_id).render_comment(NOV),
-            excluded=pd.concat([routing.excluded_for(company_id), match.excluded]),
-        )
-        fake.apply(plan)
+        plan = classify_and_plan(CONFIG, company_id, NOV, decision, hours, state).plan
+        apply(fake, plan, decision)
+        verify_written(fake, plan, LoadSettings(verify="all"))
         read_back = fake.holdings(staff["employee_id"])
         assert verify(plan, read_back) == []
         sent += sent_hours(plan, read_back)
+        excluded_hours += plan.hours_excluded - float(
+            routing.excluded_for(company_id)["hours"].fillna(0.0).sum()
+        )
         plans[company_id] = plan
     rounding = sum(p.rounding for p in plans.values())
     check_balance(routing.hours_in, sent, excluded_hours, rounding=rounding)
