@@ -233,7 +233,7 @@ def plan_company(
 
     flexible = {e for e, info in staff.items() if info["contract"] == "flexible"}
     holders = {e for e, h in holdings.items() if any(c.hour_code in owned for c in h.components)}
-    hour_holders = {plain_id(e) for e in rows["employee_id"]}
+    hour_holders = {plain_id(e) for e in rows["employee_id"].unique()}
     planned_ids = sorted((hour_holders | holders) & flexible, key=id_order)
     plans = [
         _plan_employee(
@@ -343,7 +343,10 @@ def _checked_hours(
     if missing:
         raise ValueError(f"hours frame lacks {missing}; expected {_HOURS_COLUMNS}")
     rows = hours.loc[:, list(_HOURS_COLUMNS)].copy()
-    rows["employee_id"] = rows["employee_id"].map(plain_id).astype(object)
+    ids = rows["employee_id"]
+    # SOAP ids stay int64 (fast to group); REST's UUID strings are kept as they are.
+    numeric = pd.api.types.is_numeric_dtype(ids) and not pd.api.types.is_bool_dtype(ids)
+    rows["employee_id"] = ids.astype("int64") if numeric else ids.map(plain_id).astype(object)
     rows["hour_code"] = rows["hour_code"].astype("int64")
     rows["hours"] = pd.to_numeric(rows["hours"]).astype("float64")
     problems = []
