@@ -33,8 +33,15 @@ def conn_type_of(conn_id: str) -> str:
 
 
 def backend_for(conn_id: str, *, batch_size: int | None = None) -> NmbrsBackend:
-    """The backend of connection ``conn_id`` (``batch_size``: SOAP's batch writes)."""
-    kind = conn_type_of(conn_id)
+    """The backend of connection ``conn_id`` (``batch_size``: SOAP's batch writes).
+
+    An undefined connection gives the SOAP hook, which says what to create on first use (the
+    hooks read their connection lazily).
+    """
+    try:
+        kind = conn_type_of(conn_id)
+    except NmbrsConfigurationError:
+        kind = SOAP
     if kind == REST:
         from nmbrs_provider.hooks.nmbrs_rest import NmbrsRestHook
 

@@ -70,7 +70,10 @@ class RestPermissionReport:
 
     @property
     def ok(self) -> bool:
-        return not self.missing and not self.forbidden and not self.unchecked
+        """True when every required scope is granted and no required endpoint answered 403."""
+        optional = {s.name for s in SCOPES if not s.required}
+        forbidden = [scope for scope in self.forbidden.values() if scope not in optional]
+        return not self.missing and not forbidden and not self.unchecked
 
     def as_dict(self) -> dict[str, Any]:
         return {
