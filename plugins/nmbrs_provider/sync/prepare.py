@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from nmbrs_provider.core.config import SyncConfig
+from nmbrs_provider.core.ids import id_key
 from nmbrs_provider.core.periods import PayrollPeriod, PeriodType
 from nmbrs_provider.core.routing import route_hours
 
@@ -23,7 +24,7 @@ def select_companies(config: SyncConfig, period_type: str, requested: Any) -> li
         return of_type
     many = isinstance(requested, Iterable) and not isinstance(requested, str)
     ids = [_company_id(i) for i in (requested if many else [requested])]
-    unknown = sorted(set(ids) - set(of_type), key=str)
+    unknown = sorted(set(ids) - set(of_type), key=id_key)
     if unknown:
         raise ValueError(
             f"Companies {unknown} are not {PeriodType.parse(period_type).name.lower()} companies "
