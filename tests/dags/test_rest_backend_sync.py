@@ -74,7 +74,7 @@ def rest_writes(run: SyncRun) -> list[dict]:
     return [c for c in run.calls if c["service"] == "REST" and c["method"] != "GET"]
 
 
-def calls_per_flexible_employee(run: SyncRun) -> dict[str, float]:
+def calls_per_flexible_employee(run: SyncRun) -> dict[str, object]:
     """Calls per flexible employee of each company's API (identity calls aside)."""
     employer = company_of(run.state)
     flexible = Counter(employer[e] for e in FLEXIBLE.values())
@@ -83,6 +83,8 @@ def calls_per_flexible_employee(run: SyncRun) -> dict[str, float]:
     return {
         "rest": len(rest) / flexible[HORECA],
         "soap": len(soap) / flexible[EVENTS],
+        "rest_operations": Counter(c["operation"] for c in rest),
+        "soap_operations": Counter(c["operation"] for c in soap),
     }
 
 
