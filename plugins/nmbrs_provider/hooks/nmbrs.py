@@ -12,9 +12,9 @@ from nmbrs_provider.connection_settings import NmbrsConnectionSettings
 from nmbrs_provider.core.holdings import ChangeSet, CompanyFacts, Holding, WriteCounts
 from nmbrs_provider.core.periods import PayrollPeriod
 from nmbrs_provider.exceptions import NmbrsConfigurationError
-from nmbrs_provider.hooks.nmbrs_calls import NmbrsSoapCalls
-from nmbrs_provider.hooks.nmbrs_checks import NmbrsPermissionChecks
 from nmbrs_provider.soap.concurrency import run_concurrently
+from nmbrs_provider.soap.operations import NmbrsSoapCalls
+from nmbrs_provider.soap.permission_checks import NmbrsPermissionChecks
 
 if TYPE_CHECKING:
     from nmbrs_provider.soap.call_stats import CallStats

@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from nmbrs_provider.exceptions import NmbrsTransientError
 from nmbrs_provider.rest.crypto import TokenCipher
 from nmbrs_provider.rest.errors import NmbrsTokenStoreError
 
@@ -153,10 +154,18 @@ class TokenStore:
             try:
                 with conn.cursor() as cursor:
                     cursor.execute(f"set local lock_timeout = {int(LOCK_TIMEOUT_MS)}")
-                    cursor.execute(
-                        f"select {_COLUMNS} from {TABLE} where conn_id = %s for update",
-                        (conn_id,),
-                    )
+                    try:
+                        cursor.execute(
+                            f"select {_COLUMNS} from {TABLE} where conn_id = %s for update",
+                            (conn_id,),
+                        )
+                    except Exception as exc:
+                        if _sqlstate(exc) != "55P03":  # lock_not_available
+                            raise
+                        raise NmbrsTransientError(
+                            f"Another process has been refreshing the Nmbrs grant of connection "
+                            f"{conn_id!r} for over {LOCK_TIMEOUT_MS // 1000}s; try again later."
+                        ) from None
                     row = cursor.fetchone()
                     if row is None:
                         raise KeyError(conn_id)
@@ -251,6 +260,11 @@ class LockedGrant:
             """,
             (reason[:500], self.grant.conn_id),
         )
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a psycopg2 or psycopg 3 error."""
+    return getattr(exc, "pgcode", None) or getattr(exc, "sqlstate", None)
 
 
 def _who() -> str:

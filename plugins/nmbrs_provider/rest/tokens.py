@@ -75,6 +75,8 @@ class TokenProvider:
 
     def _usable(self, grant: StoredGrant | None) -> StoredGrant:
         conn_id = self.settings.conn_id
+        if grant is not None:
+            _mask(grant.refresh_token, grant.access_token)
         if grant is None:
             raise NmbrsGrantError(
                 conn_id, f"not authorized yet (no grant in {self.store.describe()})"
@@ -122,6 +124,7 @@ class TokenProvider:
                     if exc.error == "invalid_grant":
                         locked.mark_revoked(str(exc))  # committed: no process tries it again
                 else:
+                    _mask(tokens.refresh_token, tokens.access_token)
                     locked.replace(tokens)
         except KeyError:
             raise NmbrsGrantError(conn_id, "not authorized yet (its grant was deleted)") from None
@@ -144,6 +147,17 @@ class TokenProvider:
         self._token = tokens.access_token
         self._valid_until = time.monotonic() + tokens.expires_in - _margin(tokens.expires_in)
         return tokens.access_token
+
+
+def _mask(*values: str | None) -> None:
+    """Let Airflow's log masker hide these values in task logs too (defence in depth)."""
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - older task SDKs
+        return
+    for value in values:
+        if value:
+            mask_secret(value)
 
 
 def _refusal(conn_id: str, refused: oauth.TokenRefused) -> NmbrsError:

@@ -115,3 +115,31 @@ def _waiting_for_a_lock(db) -> bool:
         "and wait_event_type = 'Lock'"
     )
     return rows[0][0] > 0
+
+
+def test_a_lock_held_too_long_is_a_transient_error_naming_the_connection(store, monkeypatch):
+    from nmbrs_provider.exceptions import NmbrsTransientError
+    from nmbrs_provider.rest import token_store
+
+    store.save_authorized("c", "client-1", "http://id", TOKENS)
+    monkeypatch.setattr(token_store, "LOCK_TIMEOUT_MS", 200)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with store.locked("c"):
+            holding.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(60)
+        second = TokenStore("keeping_warehouse")
+        with (
+            pytest.raises(NmbrsTransientError, match="grant of connection 'c'"),
+            second.locked("c"),
+        ):
+            pass
+    finally:
+        release.set()
+        holder.join(60)
