@@ -7,6 +7,10 @@
 -- CREATE on the database can run this once the schema exists. New columns go in as
 -- "alter table ... add column if not exists" at the end of this file.
 --
+-- Company, employee and hour component ids are text: integers for SOAP ("54613"), UUIDs for
+-- REST. Ledgers from before REST had bigint ids: they are migrated in place below, once,
+-- keeping every row.
+--
 -- Hours are numeric (exact decimal hours). A run normally covers one Nmbrs company and period;
 -- company_id is null on runs and excluded hours that belong to no single company (for example
 -- hours of an organisation no company is configured for).
@@ -26,7 +30,7 @@ create table if not exists nmbrs_sync.runs (
     run_id              text primary key,
     dag_id              text,
     airflow_run_id      text,
-    company_id          bigint,
+    company_id          text,
     period              text not null,
     started_at          timestamptz not null default now(),
     finished_at         timestamptz,
@@ -49,15 +53,15 @@ create table if not exists nmbrs_sync.runs (
 create table if not exists nmbrs_sync.sent_lines (
     id              bigint generated always as identity primary key,
     run_id          text not null references nmbrs_sync.runs (run_id),
-    company_id      bigint not null,
-    employee_id     bigint not null,
+    company_id      text not null,
+    employee_id     text not null,
     employee_number text,
     period          text not null,
     hour_code       integer,          -- null for set_days lines
     hours           numeric(9, 2),    -- null for set_days lines
     days            integer,
     action          text not null,
-    component_id    bigint,           -- Nmbrs id of the hour component, when known
+    component_id    text,             -- Nmbrs id of the hour component, when known
     written_at      timestamptz not null default now(),
     constraint sent_lines_action_check
         check (action in ('insert', 'delete', 'set_days', 'unchanged', 'correction'))
@@ -67,7 +71,7 @@ create table if not exists nmbrs_sync.sent_lines (
 create table if not exists nmbrs_sync.excluded_hours (
     id              bigint generated always as identity primary key,
     run_id          text not null references nmbrs_sync.runs (run_id),
-    company_id      bigint,
+    company_id      text,
     organisation_id bigint,
     user_id         bigint,
     user_code       text,
@@ -85,8 +89,8 @@ create table if not exists nmbrs_sync.excluded_hours (
 create table if not exists nmbrs_sync.plan_lines (
     id              bigint generated always as identity primary key,
     run_id          text not null references nmbrs_sync.runs (run_id),
-    company_id      bigint not null,
-    employee_id     bigint,
+    company_id      text not null,
+    employee_id     text,
     employee_number text,
     hour_code       integer,
     current_hours   numeric(9, 2),
@@ -110,6 +114,47 @@ begin
     end if;
 end
 $ledger$;
+
+-- Ledgers from before REST: company, employee and component ids become text (SOAP's integers
+-- read as their digits). The views reading these columns are dropped first and created again
+-- below; nothing happens once every id column is text.
+do $ledger$
+declare
+    col record;
+begin
+    if exists (
+        select 1 from information_schema.columns
+        where table_schema = 'nmbrs_sync'
+          and (table_name, column_name) in (
+              ('runs', 'company_id'), ('sent_lines', 'company_id'),
+              ('sent_lines', 'employee_id'), ('sent_lines', 'component_id'),
+              ('excluded_hours', 'company_id'), ('plan_lines', 'company_id'),
+              ('plan_lines', 'employee_id'))
+          and data_type <> 'text'
+    ) then
+        drop view if exists nmbrs_sync.latest_sent_lines;
+        drop view if exists nmbrs_sync.period_balance;
+        for col in
+            select table_name, column_name from information_schema.columns
+            where table_schema = 'nmbrs_sync'
+              and (table_name, column_name) in (
+                  ('runs', 'company_id'), ('sent_lines', 'company_id'),
+                  ('sent_lines', 'employee_id'), ('sent_lines', 'component_id'),
+                  ('excluded_hours', 'company_id'), ('plan_lines', 'company_id'),
+                  ('plan_lines', 'employee_id'))
+              and data_type <> 'text'
+        loop
+            execute format(
+                'alter table nmbrs_sync.%I alter column %I type text using %I::text',
+                col.table_name, col.column_name, col.column_name
+            );
+        end loop;
+    end if;
+end
+$ledger$;
+
+-- Which API each run used ('soap' or 'rest'; null on runs from before REST).
+alter table nmbrs_sync.runs add column if not exists nmbrs_api text;
 
 -- "What did we send for company X, period Y?" and "what happened to employee Z?"
 create index if not exists runs_company_period_idx

@@ -6,6 +6,6 @@ select
     sl.component_id, sl.written_at
 from nmbrs_sync.sent_lines as sl
 join nmbrs_sync.runs as r on r.run_id = sl.run_id
-where sl.company_id = %(company_id)s
+where sl.company_id = %(company_id)s::text
   and sl.period = %(period)s
 order by r.started_at desc, sl.employee_number, sl.hour_code, sl.id

@@ -29,7 +29,6 @@ from nmbrs_provider.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from nmbrs_provider.hooks.nmbrs import NmbrsHook
     from nmbrs_provider.permissions import PermissionReport
 
 EXIT_OK, EXIT_MISSING, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 1, 2, 3
@@ -109,15 +108,16 @@ def _authorize(args: argparse.Namespace) -> tuple[int, str]:
     return EXIT_OK, run(args.conn_id, port=args.port, open_browser=not args.no_browser)
 
 
-def _hook(conn_id: str) -> NmbrsHook:
-    from nmbrs_provider.hooks.nmbrs import NmbrsHook
+def _hook(conn_id: str) -> Any:
+    """The connection's hook: ``NmbrsHook`` (SOAP) or ``NmbrsRestHook`` by its type."""
+    from nmbrs_provider.backends import backend_for
 
-    hook = NmbrsHook(nmbrs_conn_id=conn_id)
+    hook: Any = backend_for(conn_id)
     hook.settings  # noqa: B018 - validate before any call (an undefined connection included)
     return hook
 
 
-def _companies(hook: NmbrsHook, *, as_json: bool, as_yaml: bool = False) -> tuple[int, str]:
+def _companies(hook: Any, *, as_json: bool, as_yaml: bool = False) -> tuple[int, str]:
     rows = [
         {
             "id": cp.company.id,
@@ -135,7 +135,7 @@ def _companies(hook: NmbrsHook, *, as_json: bool, as_yaml: bool = False) -> tupl
     if as_json:
         return EXIT_OK, json.dumps(rows, indent=2)
     if as_yaml:
-        return EXIT_OK, config_entries(rows, hook.nmbrs_conn_id, hook.settings.username)
+        return EXIT_OK, config_entries(rows, hook.nmbrs_conn_id, _username(hook))
     columns = ["id", "number", "name", "period_type", "current_period", "start", "end"]
     return EXIT_OK, _table(rows, columns) if rows else "No companies visible to this API user."
 
@@ -156,7 +156,8 @@ def config_entries(rows: list[dict[str, Any]], conn_id: str, username: str) -> s
     ]
     for r in rows:
         lines += [
-            f"  - company_id: {int(r['id'])}  # {_comment(r['name'])} (number {r['number']}),"
+            f"  - company_id: {_company_id(r['id'])}  # {_comment(r['name'])}"
+            f" (number {r['number']}),"
             f" current period {r['current_period']}",
             f"    nmbrs_conn_id: {_scalar(conn_id)}",
             f"    period_type: {_scalar(r['period_type'])}",
@@ -164,6 +165,17 @@ def config_entries(rows: list[dict[str, Any]], conn_id: str, username: str) -> s
             " tasks)",
         ]
     return "\n".join(lines)
+
+
+def _username(hook: Any) -> str:
+    """Who the connection calls as: the SOAP API user, or the REST app's OAuth client id."""
+    settings = hook.settings
+    return getattr(settings, "username", None) or getattr(settings, "client_id", "")
+
+
+def _company_id(value: Any) -> str:
+    """A SOAP id as its number, a REST UUID quoted (YAML reads it back as text either way)."""
+    return str(int(value)) if isinstance(value, int) else json.dumps(str(value))
 
 
 def _scalar(text: str) -> str:
@@ -180,10 +192,14 @@ def _comment(text: Any) -> str:
     return " ".join(printable.split()) or "(no name)"
 
 
-def _check(hook: NmbrsHook, *, as_json: bool) -> tuple[int, str]:
+def _check(hook: Any, *, as_json: bool) -> tuple[int, str]:
     report = hook.permission_report()
-    status = EXIT_OK if report.ok else (EXIT_UNREACHABLE if not report.missing else EXIT_MISSING)
-    return status, json.dumps(report.as_dict(), indent=2) if as_json else render_report(report)
+    missing = report.missing or getattr(report, "forbidden", None)
+    status = EXIT_OK if report.ok else (EXIT_UNREACHABLE if not missing else EXIT_MISSING)
+    if as_json:
+        return status, json.dumps(report.as_dict(), indent=2)
+    render = getattr(report, "render", None)  # the REST report speaks scopes and endpoints
+    return status, render(hook.nmbrs_conn_id) if render else render_report(report)
 
 
 def render_report(report: PermissionReport) -> str:

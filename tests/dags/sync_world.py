@@ -43,6 +43,7 @@ FLEXIBLE = {"101": 500001, "102": 500002, "104": 500004, "201": 600001, "203": 6
 FIXED = (500003, 600002)  # Chantal Bakker, Finn Mulder
 DAAN, FINN = 500004, 600002
 GIJS_CODE, GIJS_START = "203", "2026-11-10"  # Gijs de Boer is employed from 10 November
+_ID_COLUMNS = frozenset({"company_id", "employee_id", "component_id"})
 WRITE_OPERATIONS = frozenset(
     {
         "HourComponentVar_Insert_Batch",
@@ -264,17 +265,26 @@ class SyncWorld:
 
     def runs(self, run: SyncRun) -> list[dict[str, Any]]:
         """Ledger runs of one Airflow run, the company-less one first."""
-        return self.db.query_dicts(
+        return self._ledger_rows(
             "select * from nmbrs_sync.runs where airflow_run_id = %s"
             " order by company_id nulls first, started_at",
             (run.airflow_run_id,),
         )
 
+    def _ledger_rows(self, sql: str, params: Any) -> list[dict[str, Any]]:
+        """Ledger rows with SOAP ids as ints (the ledger keeps ids as text: a REST UUID stays
+        text), so that they compare with the sandbox's ids."""
+        return [
+            {k: int(v) if k in _ID_COLUMNS and isinstance(v, str) and v.isdigit() else v
+             for k, v in row.items()}
+            for row in self.db.query_dicts(sql, params)
+        ]  # fmt: skip
+
     def company_runs(self, run: SyncRun) -> dict[int, dict[str, Any]]:
         return {r["company_id"]: r for r in self.runs(run) if r["company_id"] is not None}
 
     def balances(self, run: SyncRun) -> list[dict[str, Any]]:
-        return self.db.query_dicts(
+        return self._ledger_rows(
             "select b.* from nmbrs_sync.period_balance as b"
             " join nmbrs_sync.runs as r using (run_id) where r.airflow_run_id = %s",
             (run.airflow_run_id,),
@@ -283,7 +293,7 @@ class SyncWorld:
     def lines(self, table: str, run: SyncRun) -> list[dict[str, Any]]:
         """Rows of ``nmbrs_sync.<table>`` (sent_lines, plan_lines, excluded_hours) of a run."""
         assert table in {"sent_lines", "plan_lines", "excluded_hours"}
-        return self.db.query_dicts(
+        return self._ledger_rows(
             f"select t.* from nmbrs_sync.{table} as t"
             " join nmbrs_sync.runs as r using (run_id) where r.airflow_run_id = %s"
             " order by t.id",

@@ -244,7 +244,7 @@ def test_a_rerun_after_a_killed_worker_reaches_the_fault_free_state(
     killed_id, rerun_id = [r for r in _airflow_run_ids(warehouse_db) if r not in before]
     assert "running" in {row["status"] for row in _ledger(warehouse_db, killed_id)}
     ledger = _ledger(warehouse_db, rerun_id)
-    assert {row["company_id"] for row in ledger} >= {54613, 54614}
+    assert {row["company_id"] for row in ledger} >= {"54613", "54614"}
     for row in ledger:
         assert row["status"] == "succeeded", row
         assert row["balanced"] is True, row

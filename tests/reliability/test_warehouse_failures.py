@@ -72,13 +72,14 @@ def test_a_statement_timeout_fails_the_attempt_and_the_retry_completes(
     assert "statement timeout" in output, "the first attempt must have hit the timeout"
     assert "up_for_retry" in output
     runs = warehouse_db.query_dicts(
-        "select company_id, status from nmbrs_sync.runs where company_id is not null"
+        "select company_id::bigint as company_id, status from nmbrs_sync.runs"
+        " where company_id is not null"
     )
     succeeded = {r["company_id"] for r in runs if r["status"] == "succeeded"}
     assert succeeded == {54613, 54614}, runs
     assert len(nmbrs_sandbox.hour_components(500001, 2026, 11)) == 1, "sent once, not doubled"
     balances = warehouse_db.query_dicts(
-        "select company_id, balanced from nmbrs_sync.period_balance"
+        "select company_id::bigint as company_id, balanced from nmbrs_sync.period_balance"
         " where status = 'succeeded' and company_id is not null order by company_id"
     )
     # Counted: a retry that wrote no ledger rows cannot pass as balanced.

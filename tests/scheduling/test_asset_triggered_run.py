@@ -189,7 +189,8 @@ def test_an_asset_triggered_run_syncs_the_events_period_end_to_end(
 
     # The ledger: one succeeded run per company for November, under this Airflow run.
     ledger = warehouse_db.query(
-        "select company_id, period, status, airflow_run_id from nmbrs_sync.runs"
+        "select company_id::bigint as company_id, period, status, airflow_run_id"
+        " from nmbrs_sync.runs"
         " where company_id is not null order by company_id"
     )
     assert [tuple(row) for row in ledger] == [

@@ -258,7 +258,8 @@ def test_a_backfill_runs_each_period_in_order_under_the_past_period_policy(
     ledger = {
         (row[0], row[1]): row[2]
         for row in warehouse_db.query(
-            "select period, company_id, status from nmbrs_sync.runs where company_id is not null"
+            "select period, company_id::bigint, status from nmbrs_sync.runs"
+            " where company_id is not null"
         )
     }
     current_runs = {(_period(current_month), c): "succeeded" for c in COMPANIES}

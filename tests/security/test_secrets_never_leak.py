@@ -176,7 +176,7 @@ def test_a_run_never_writes_the_token_or_password_anywhere(
     if not case.fails:
         assert sandbox.hour_components(ANNA, 2026, 11), "the run must really have sent hours"
     runs = warehouse_db.query_dicts(
-        "select status, message from nmbrs_sync.runs where company_id = %s", (HORECA,)
+        "select status, message from nmbrs_sync.runs where company_id = %s::text", (HORECA,)
     )
     if case.recorded:  # with the exception's message when it failed
         assert runs and runs[-1]["status"] == ("failed" if case.fails else "succeeded"), runs

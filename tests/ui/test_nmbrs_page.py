@@ -61,7 +61,7 @@ def world(warehouse, airflow_env, tmp_path_factory) -> Iterator[tuple[SyncWorld,
         world.db.execute(
             "update nmbrs_sync.excluded_hours set detail = %s where id = ("
             " select min(x.id) from nmbrs_sync.excluded_hours x"
-            " join nmbrs_sync.runs r using (run_id) where r.company_id = %s)",
+            " join nmbrs_sync.runs r using (run_id) where r.company_id = %s::text)",
             (HOSTILE, HORECA),
         )
         # A third company behind a connection to a port nothing listens on: the page must say
@@ -200,7 +200,7 @@ def test_the_page_through_the_ui_navigation(airflow, world, browser, tmp_path):
         r["reason"]
         for r in sync_world.db.query_dicts(
             "select distinct reason from nmbrs_sync.excluded_hours x join nmbrs_sync.runs r"
-            " using (run_id) where r.company_id = %s and r.airflow_run_id = %s",
+            " using (run_id) where r.company_id = %s::text and r.airflow_run_id = %s",
             (HORECA, run.airflow_run_id),
         )
     }

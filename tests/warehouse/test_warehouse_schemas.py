@@ -267,7 +267,7 @@ def test_ledger_answers_what_was_sent_for_a_company_and_period(warehouse_db: Dat
         sql("ledger_sent_for_period.sql"), {"company_id": 54613, "period": "2026-11"}
     )
     latest = warehouse_db.query(
-        "select run_id, hours from nmbrs_sync.latest_sent_lines where company_id = 54613"
+        "select run_id, hours from nmbrs_sync.latest_sent_lines where company_id = '54613'"
     )
 
     assert list(history["run_id"]) == ["c", "b", "a"]

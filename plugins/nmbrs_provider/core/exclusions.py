@@ -12,6 +12,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from .ids import nullable_ids
+
 __all__ = [
     "EXCLUSION_COLUMNS",
     "REASONS",
@@ -128,7 +130,7 @@ class Exclusions:
         kept = self.frame.loc[pending].reset_index(drop=True)
         excluded = self.frame.loc[~pending].copy()
         if "company_id" in excluded.columns:
-            excluded["company_id"] = excluded["company_id"].astype("Int64")
+            excluded["company_id"] = nullable_ids(excluded["company_id"])
         else:
             excluded["company_id"] = pd.array([pd.NA] * len(excluded), dtype="Int64")
         excluded["reason"] = pd.Series(self._reason[~pending], index=excluded.index, dtype=object)

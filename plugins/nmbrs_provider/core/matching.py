@@ -15,6 +15,7 @@ import pandas as pd
 
 from .contracts import normalise_number
 from .exclusions import Exclusions, Reason
+from .ids import plain_id
 
 __all__ = ["MatchResult", "match_employees"]
 
@@ -129,7 +130,10 @@ def match_employees(
     )
     matched, excluded = ex.split()
     matched = matched.rename(columns={"_number": "employee_number"})
-    matched["employee_id"] = matched["employee_id"].astype("int64")
+    ids = matched["employee_id"]
+    # SOAP ids as int64 (fast to group); REST's UUIDs stay text
+    numeric = pd.api.types.is_numeric_dtype(ids) and not pd.api.types.is_bool_dtype(ids)
+    matched["employee_id"] = ids.astype("int64") if numeric else ids.map(plain_id).astype(object)
     matched = matched[[*frame.columns.drop("_number"), *_MATCHED_COLUMNS]]
     excluded = excluded[[*frame.columns.drop("_number"), "reason", "detail"]].copy()
     excluded["hour_code"] = excluded["hour_code"].astype("Int64")

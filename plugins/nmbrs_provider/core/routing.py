@@ -24,6 +24,7 @@ import pandas as pd
 from .config import SyncConfig
 from .exclusions import Exclusions, Reason
 from .hour_codes import assign_hour_codes
+from .ids import company_dtype, id_key
 from .periods import PayrollPeriod
 from .routing_checks import (
     exclude_entry_states,
@@ -228,9 +229,10 @@ def route_hours(
     ex.exclude(is_shared, Reason.DUPLICATE_USER_CODE, lambda rows: shared.loc[rows.index])
 
     routed, excluded = ex.split()
-    routed["company_id"] = routed["company_id"].astype("int64")
+    if company_dtype(c.company_id for c in config.companies) == "Int64":
+        routed["company_id"] = routed["company_id"].astype("int64")
     routed["hour_code"] = routed["hour_code"].astype("int64")
-    result = RoutingResult(routed, excluded, tuple(sorted(run)), hours_in, len(frame))
+    result = RoutingResult(routed, excluded, tuple(sorted(run, key=id_key)), hours_in, len(frame))
     result.check()
     return result
 
@@ -243,7 +245,7 @@ def _run_companies(
 ) -> set[int]:
     configured = {c.company_id for c in config.companies}
     if company_ids is not None:
-        unknown = sorted(set(company_ids) - configured)
+        unknown = sorted(set(company_ids) - configured, key=id_key)
         if unknown:
             raise ValueError(f"companies {unknown} are not in {config.source}")
         return set(company_ids)
@@ -255,27 +257,29 @@ def _run_companies(
 def _route(frame: pd.DataFrame, config: SyncConfig) -> tuple[pd.Series, pd.Series]:
     """(company_id Int64 or <NA>, ambiguity detail or <NA>) per row, most specific level wins."""
     size = len(frame)
-    company = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    dtype = company_dtype(c.company_id for c in config.companies)
+    company = pd.Series(pd.NA, index=frame.index, dtype=dtype)
     ambiguous = pd.Series(None, index=frame.index, dtype=object)
     decided = np.zeros(size, dtype=bool)
     for selector, column, label in _LEVELS:
-        owners: dict[int, list[int]] = {}
+        owners: dict[int, list[int | str]] = {}
         for cfg in config.companies:
             for key in getattr(cfg, selector):
                 owners.setdefault(key, []).append(cfg.company_id)
         if not owners:
             continue
-        unique = pd.Series({k: v[0] for k, v in owners.items() if len(v) == 1}, dtype="Int64")
+        unique = pd.Series({k: v[0] for k, v in owners.items() if len(v) == 1}, dtype=dtype)
         clash = pd.Series(
             {
-                k: f"{label} {k} is routed to companies {', '.join(map(str, sorted(v)))}"
+                k: f"{label} {k} is routed to companies "
+                f"{', '.join(sorted(map(str, v), key=lambda t: (len(t), t)))}"
                 for k, v in owners.items()
                 if len(v) > 1
             },
             dtype=object,
         )
         keys = frame[column]
-        hit = keys.map(unique).astype("Int64")
+        hit = keys.map(unique).astype(dtype)
         clash_hit = keys.map(clash).astype(object)
         new_unique = ~decided & hit.notna().to_numpy(dtype=bool)
         new_clash = ~decided & clash_hit.notna().to_numpy(dtype=bool)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from .config import SyncConfig
 from .exclusions import Exclusions, Reason
+from .ids import plain_id
 from .periods import PayrollPeriod
 
 MAX_HOURS_PER_DAY = 24.0
@@ -56,7 +57,7 @@ def other_run(config: SyncConfig):
     types = {c.company_id: str(c.period_type) for c in config.companies}
 
     def detail(rows: pd.DataFrame) -> pd.Series:
-        ids = rows["company_id"].astype("int64")
+        ids = rows["company_id"].map(plain_id)
         return (
             "company "
             + ids.astype(str)
@@ -107,6 +108,6 @@ def purpose_detail(rows: pd.DataFrame) -> pd.Series:
         "purpose '"
         + purpose
         + "' has no hour code for company "
-        + rows["company_id"].astype("int64").astype(str)
+        + rows["company_id"].map(plain_id).astype(str)
         + " (hour_codes.purposes)"
     )

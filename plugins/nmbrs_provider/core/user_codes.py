@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .contracts import normalise_number
+from .ids import plain_id
 
 __all__ = [
     "blank_user_codes",
@@ -81,7 +82,7 @@ def shared_user_codes(frame: pd.DataFrame) -> pd.Series:
         return result
     texts = pd.DataFrame(
         [
-            (*key, _shared_text(int(key[0]), int(key[1]), str(key[2]), group))
+            (*key, _shared_text(plain_id(key[0]), int(key[1]), str(key[2]), group))
             for key, group in users.sort_values("user_id").groupby(_KEYS, sort=True)
         ],
         columns=[*_KEYS, "detail"],
@@ -91,7 +92,9 @@ def shared_user_codes(frame: pd.DataFrame) -> pd.Series:
     return result
 
 
-def _shared_text(company_id: int, organisation_id: int, code: str, users: pd.DataFrame) -> str:
+def _shared_text(
+    company_id: int | str, organisation_id: int, code: str, users: pd.DataFrame
+) -> str:
     names = [f"{int(u.user_id)} ({_name(u.user_name)})" for u in users.itertuples(index=False)]
     return (
         f"Keeping users {', '.join(names[:-1])} and {names[-1]} of organisation "
@@ -153,7 +156,7 @@ def describe_merged(merged: pd.DataFrame) -> list[dict[str, Any]]:
         ]
         out.append(
             {
-                "employee_id": int(employee_id),
+                "employee_id": plain_id(employee_id),
                 "employee_number": str(first["employee_number"]),
                 "employee_name": _name(first["employee_name"]),
                 "hours": round(float(group["hours"].sum()), 2),

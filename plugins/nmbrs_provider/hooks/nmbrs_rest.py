@@ -1,13 +1,16 @@
-"""Airflow hook for the Nmbrs REST API (OAuth 2.0): connection, tokens and the Test button.
+"""Airflow hook for the Nmbrs REST API (OAuth 2.0), the REST ``NmbrsBackend``.
 
-The backend's reads and writes build on :meth:`NmbrsRestHook.request`.
+Connection, tokens and the Test button here; the backend's calls (pacing, pages, retries) in
+``rest.client``, reads in ``rest.company_read``, writes in ``rest.writes``, scope checks in
+``rest.checks``. Every call goes through :meth:`NmbrsRestHook.request`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 from airflow.sdk import BaseHook
@@ -17,7 +20,17 @@ from nmbrs_provider.rest.errors import authorize_command
 from nmbrs_provider.rest.settings import NmbrsRestSettings
 from nmbrs_provider.rest.tokens import TokenProvider
 
+if TYPE_CHECKING:
+    from nmbrs_provider.core.holdings import ChangeSet, CompanyFacts, Holding, WriteCounts
+    from nmbrs_provider.core.periods import PayrollPeriod
+    from nmbrs_provider.models import Company, CompanyPeriod
+    from nmbrs_provider.rest.checks import RestPermissionReport
+    from nmbrs_provider.rest.client import RestCalls
+    from nmbrs_provider.soap.call_stats import CallStats
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class NmbrsRestHook(BaseHook):
@@ -37,9 +50,22 @@ class NmbrsRestHook(BaseHook):
     conn_type = "nmbrs_rest"
     hook_name = "Nmbrs (REST)"
 
-    def __init__(self, nmbrs_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        nmbrs_conn_id: str = default_conn_name,
+        *,
+        write_attempts: int = 5,
+        backoff_seconds: float = 0.5,
+        page_size: int = 100,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.pop("batch_size", None)  # SOAP batches; the REST API has no batch write
         super().__init__(**kwargs)
         self.nmbrs_conn_id = nmbrs_conn_id
+        #: tries of a create whose answer was lost (each after a read-back)
+        self.write_attempts = write_attempts
+        self.backoff_seconds = backoff_seconds
+        self.page_size = page_size
 
     @cached_property
     def settings(self) -> NmbrsRestSettings:
@@ -147,6 +173,99 @@ class NmbrsRestHook(BaseHook):
         return True, (
             f"Connected with OAuth client {self.settings.client_id}: {total} companies visible"
         )
+
+    # -- the backend interface (nmbrs_provider.backend.NmbrsBackend) ---------------------------
+
+    @cached_property
+    def calls(self) -> RestCalls:
+        """Paced, counted and retried operations (``rest.client``), built once per hook."""
+        from nmbrs_provider.rest.client import RestCalls
+        from nmbrs_provider.soap.pacing import account_pacer
+
+        settings = self.settings
+        pacer = account_pacer(
+            f"rest {settings.base_url} {settings.client_id}", settings.calls_per_second
+        )
+        return RestCalls(
+            self.request,
+            pacer=pacer,
+            backoff_seconds=self.backoff_seconds,
+            page_size=self.page_size,
+        )
+
+    @property
+    def call_stats(self) -> CallStats:
+        """What this hook sent so far, per ``("REST", operationId)``."""
+        from nmbrs_provider.soap.call_stats import CallStats
+
+        calls = self.__dict__.get("calls")
+        return calls.stats if calls is not None else CallStats()
+
+    @property
+    def namespace(self) -> str:
+        """The API's host (lineage names the company's data after it)."""
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.settings.base_url).netloc
+
+    @property
+    def username(self) -> str:
+        """Who calls: the OAuth client id (never a secret)."""
+        return self.settings.client_id
+
+    def map_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """``[fn(item) for item in items]``, up to the connection's ``max_concurrency``."""
+        from nmbrs_provider.soap.concurrency import run_concurrently
+
+        return run_concurrently(fn, items, self.settings.max_concurrency)
+
+    def list_companies(self) -> list[Company]:
+        from nmbrs_provider.rest.company_read import list_companies
+
+        return list_companies(self)
+
+    def get_current_period(self, company_id: int | str) -> PayrollPeriod:
+        from nmbrs_provider.rest.company_read import get_current_period
+
+        return get_current_period(self, company_id)
+
+    def list_company_periods(self) -> list[CompanyPeriod]:
+        """Every visible company with its current period."""
+        from nmbrs_provider.models import CompanyPeriod
+
+        companies = self.list_companies()
+        periods = self.map_concurrently(lambda c: self.get_current_period(c.id), companies)
+        return [CompanyPeriod(c, p) for c, p in zip(companies, periods, strict=True)]
+
+    def read_company(
+        self, company_id: int | str, period: PayrollPeriod, *, check_days_fixed: bool = False
+    ) -> CompanyFacts:
+        from nmbrs_provider.rest.company_read import read_company
+
+        return read_company(self, company_id, period, check_days_fixed=check_days_fixed)
+
+    def read_holdings(
+        self, employee_ids: Iterable[int | str], period: PayrollPeriod
+    ) -> dict[int | str, Holding]:
+        from nmbrs_provider.rest.company_read import read_holdings
+
+        return read_holdings(self, employee_ids, period)
+
+    def check_write_access(self, changes: ChangeSet) -> None:
+        from nmbrs_provider.rest.checks import check_write_access
+
+        check_write_access(self, changes)
+
+    def apply(self, changes: ChangeSet) -> WriteCounts:
+        from nmbrs_provider.rest.writes import apply_changes
+
+        return apply_changes(self, changes)
+
+    def permission_report(self) -> RestPermissionReport:
+        """Scopes granted and missing, read endpoints answering 403 (nothing written)."""
+        from nmbrs_provider.rest.checks import permission_report
+
+        return permission_report(self)
 
     # -- Airflow 3.0/3.1 connection form (3.2+ reads get_provider_info) ------------------------
 

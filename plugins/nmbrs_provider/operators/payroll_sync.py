@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+from nmbrs_provider.backends import as_company_id, check_company_id
+from nmbrs_provider.exceptions import NmbrsConfigurationError
 from nmbrs_provider.sync import settings
 
 if TYPE_CHECKING:
@@ -92,13 +94,19 @@ def _setup(
         path = settings.find_config(config_path)
         config = load_config(path)
         if company_id is not None:
-            config.company(int(company_id))
+            company = config.company(as_company_id(company_id))
+            check_company_id(company.company_id, company.nmbrs_conn_id)
         folder = settings.sql_dir(path, sql_dir)
         warehouse = SyncWarehouse(
             config.warehouse_conn_id, folder.path, sql=settings.read_sync_sql(folder)
         )
         warehouse.check_connection()
-    except (ConfigError, settings.SqlFileError, WarehouseSetupError) as exc:
+    except (
+        ConfigError,
+        NmbrsConfigurationError,
+        settings.SqlFileError,
+        WarehouseSetupError,
+    ) as exc:
         raise AirflowFailException(str(exc)) from None
     return config, warehouse
 
@@ -259,7 +267,7 @@ class NmbrsPayrollSyncOperator(BaseOperator):
 
         if self._nmbrs_hook is None:
             self._nmbrs_hook = open_backend(
-                config.company(int(self.company_id)).nmbrs_conn_id,
+                config.company(as_company_id(self.company_id)).nmbrs_conn_id,
                 config.load,
                 batch_size=self.insert_chunk_size,
             )
@@ -268,7 +276,7 @@ class NmbrsPayrollSyncOperator(BaseOperator):
     def _defer_while_nmbrs_is_behind(self, period: PayrollPeriod, config: SyncConfig) -> None:
         from nmbrs_provider.triggers.nmbrs import NmbrsCurrentPeriodTrigger
 
-        company_id = int(self.company_id)
+        company_id = as_company_id(self.company_id)
         conn_id = config.company(company_id).nmbrs_conn_id
         current = self._nmbrs(config).get_current_period(company_id)
         if current.type != period.type or current >= period:
@@ -305,7 +313,7 @@ class NmbrsPayrollSyncOperator(BaseOperator):
         from nmbrs_provider.sync import metrics
         from nmbrs_provider.sync.pipeline import LoadSettings, RunIdentity, sync_company
 
-        company_id = int(self.company_id)
+        company_id = as_company_id(self.company_id)
         warehouse.apply_ledger_schema()
         ti = context["ti"]
         run = RunIdentity(

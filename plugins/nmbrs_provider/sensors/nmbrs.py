@@ -59,10 +59,10 @@ class NmbrsPeriodSensor(BaseSensorOperator):
 
     def poke(self, context: Context) -> bool:
         """Whether Nmbrs' current period of the company is at or past ``period``."""
-        from nmbrs_provider.hooks.nmbrs import NmbrsHook
+        from nmbrs_provider.backends import as_company_id, backend_for
 
         wanted = self._wanted()
-        current = NmbrsHook(self.nmbrs_conn_id).get_current_period(int(self.company_id))
+        current = backend_for(self.nmbrs_conn_id).get_current_period(as_company_id(self.company_id))
         if current.type != wanted.type:
             raise ValueError(
                 f"Company {self.company_id} has {current.type} periods in Nmbrs (now {current}); "

@@ -114,10 +114,11 @@ class Planned:
 
 
 def open_backend(conn_id: str, load: LoadConfig, *, batch_size: int | None = None) -> NmbrsBackend:
-    """The backend of a company's ``nmbrs_conn_id``, batching writes by ``load.chunk_size``."""
-    from nmbrs_provider.hooks.nmbrs import NmbrsHook
+    """The backend of a company's ``nmbrs_conn_id`` (SOAP or REST by the connection's type),
+    SOAP batching writes by ``load.chunk_size``."""
+    from nmbrs_provider.backends import backend_for
 
-    return NmbrsHook(conn_id, batch_size=batch_size or load.chunk_size)
+    return backend_for(conn_id, batch_size=batch_size or load.chunk_size)
 
 
 # -- the steps ------------------------------------------------------------------------------------

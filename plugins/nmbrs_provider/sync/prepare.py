@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from nmbrs_provider.core.config import SyncConfig
+from nmbrs_provider.core.ids import id_key
 from nmbrs_provider.core.periods import PayrollPeriod, PeriodType
 from nmbrs_provider.core.routing import route_hours
 
@@ -16,19 +17,26 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def select_companies(config: SyncConfig, period_type: str, requested: Any) -> list[int]:
+def select_companies(config: SyncConfig, period_type: str, requested: Any) -> list[int | str]:
     """The DAG's companies (of ``period_type``), restricted to ``requested`` when given."""
     of_type = [c.company_id for c in config.companies_of_type(PeriodType.parse(period_type))]
     if requested in (None, "", [], "None"):
         return of_type
-    ids = [int(i) for i in (requested if isinstance(requested, Iterable) else [requested])]
-    unknown = sorted(set(ids) - set(of_type))
+    many = isinstance(requested, Iterable) and not isinstance(requested, str)
+    ids = [_company_id(i) for i in (requested if many else [requested])]
+    unknown = sorted(set(ids) - set(of_type), key=id_key)
     if unknown:
         raise ValueError(
             f"Companies {unknown} are not {PeriodType.parse(period_type).name.lower()} companies "
             f"of the config {config.source}; this DAG syncs {of_type}."
         )
     return ids
+
+
+def _company_id(value: Any) -> int | str:
+    """An int for a SOAP id (``"54613"`` too), else the text of a REST UUID."""
+    text = str(value).strip()
+    return int(text) if text.isdigit() else text.lower()
 
 
 def prepare_run(

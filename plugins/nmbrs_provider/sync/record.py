@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from nmbrs_provider.core.holdings import CompanyId
+from nmbrs_provider.core.ids import plain_id
 from nmbrs_provider.core.periods import PayrollPeriod
 from nmbrs_provider.core.planning import CompanyPlan
 
@@ -74,7 +75,7 @@ def plan_lines(plan: CompanyPlan) -> list[dict[str, Any]]:
         rows.append(
             {
                 "company_id": plan.company_id,
-                "employee_id": int(row["employee_id"]),
+                "employee_id": plain_id(row["employee_id"]),
                 "employee_number": row["employee_number"],
                 "hour_code": None if is_days else int(row["hour_code"]),
                 "current_hours": None if is_days else _num(row["current_hours"]),

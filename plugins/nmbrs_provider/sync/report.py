@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from nmbrs_provider.core.ids import id_key
+
 
 def render_results(results: Iterable[Mapping[str, Any]]) -> str:
     """One block per company: status, hours read = sent + excluded, exclusions by reason, and
     the employees whose hours add up from Keeping accounts in several organisations."""
     blocks = []
-    for r in sorted(results, key=lambda r: r["company_id"]):
+    for r in sorted(results, key=lambda r: id_key(r["company_id"])):
         lines = [
             f"Company {r['company_id']} {r['period']}: {r['status']} - read {r['hours_read']:.2f} h"
             f" = sent {r['hours_sent']:.2f} h + excluded {r['hours_excluded']:.2f} h; "

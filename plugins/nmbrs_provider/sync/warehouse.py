@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from nmbrs_provider.core.ids import plain_id
 from nmbrs_provider.core.periods import PayrollPeriod
 from nmbrs_provider.sync.settings import parameters
 
@@ -182,6 +183,9 @@ class SyncWarehouse:
     def record_excluded(self, run_id: str, excluded: pd.DataFrame) -> None:
         """Every excluded hour with its reason."""
         rows = [{**row, "run_id": run_id} for row in _records(excluded, EXCLUDED_COLUMNS)]
+        for row in rows:  # a column with gaps holds SOAP ids as floats: record 54613, not 54613.0
+            if row["company_id"] is not None:
+                row["company_id"] = plain_id(row["company_id"])
         self._insert_many("ledger_insert_excluded_hours.sql", rows)
 
     def record_plan(self, run_id: str, lines: Iterable[Mapping[str, Any]]) -> None:

@@ -48,12 +48,12 @@ class NmbrsCurrentPeriodTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until Nmbrs reaches the period or the deadline passes."""
+        from nmbrs_provider.backends import backend_for
         from nmbrs_provider.core.periods import PayrollPeriod
-        from nmbrs_provider.hooks.nmbrs import NmbrsHook
 
         wanted = PayrollPeriod.parse(self.period)
         deadline = dt.datetime.fromisoformat(self.deadline)
-        hook = NmbrsHook(self.nmbrs_conn_id)
+        hook = await asyncio.to_thread(backend_for, self.nmbrs_conn_id)
         while True:
             current = await asyncio.to_thread(hook.get_current_period, self.company_id)
             event = {"company_id": self.company_id, "period": self.period, "current": str(current)}

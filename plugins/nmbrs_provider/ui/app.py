@@ -133,7 +133,7 @@ def companies(request: Request) -> HTMLResponse:
 @app.get("/history", response_class=HTMLResponse)
 def history(
     request: Request,
-    company: int,
+    company: str = Query(..., max_length=64, pattern=r"^[0-9A-Za-z-]+$"),
     period: str | None = None,
     offset: int = Query(0, ge=0),
 ) -> HTMLResponse:

@@ -41,9 +41,9 @@ class ConnectionView:
 
 
 def _hook(conn_id: str) -> Any:
-    from nmbrs_provider.hooks.nmbrs import NmbrsHook
+    from nmbrs_provider.backends import backend_for
 
-    return NmbrsHook(nmbrs_conn_id=conn_id)
+    return backend_for(conn_id)  # SOAP or REST by the connection's type
 
 
 def explain(exc: BaseException) -> str:
@@ -64,7 +64,8 @@ def explain(exc: BaseException) -> str:
 def _fetch(conn_id: str) -> ConnectionView:
     hook = _hook(conn_id)
     try:
-        login = hook.settings.username
+        settings = hook.settings  # the SOAP API user, or the REST app's OAuth client id
+        login = getattr(settings, "username", None) or getattr(settings, "client_id", None)
     except Exception as exc:  # shown on the page
         return ConnectionView(conn_id, error=explain(exc))
     try:

@@ -19,7 +19,7 @@ select distinct on (r.company_id)
     r.company_id, r.run_id, r.dag_id, r.airflow_run_id, r.period, r.status, r.dry_run,
     r.started_at, r.finished_at, r.hours_read, r.hours_sent, r.hours_excluded
 from nmbrs_sync.runs as r
-where r.company_id = any(%(company_ids)s)
+where r.company_id = any(%(company_ids)s::text[])
 order by r.company_id, r.started_at desc, r.run_id desc
 """
 
@@ -41,7 +41,7 @@ with runs as (
             partition by r.company_id, r.period order by r.started_at, r.run_id
         ) as attempt
     from nmbrs_sync.runs as r
-    where r.company_id = %(company_id)s
+    where r.company_id = %(company_id)s::text
       and (%(period)s::text is null or r.period = %(period)s)
 ),
 page as (
@@ -60,7 +60,7 @@ order by {_NEWEST_FIRST.format(t="r")}
 
 _HISTORY_COUNT = """
 select count(*) from nmbrs_sync.runs
-where company_id = %(company_id)s and (%(period)s::text is null or period = %(period)s)
+where company_id = %(company_id)s::text and (%(period)s::text is null or period = %(period)s)
 """
 
 _RUN = """
@@ -184,17 +184,20 @@ def ledger_exists(conn: Any) -> bool:
         return bool(cur.fetchone()[0])
 
 
-def last_runs(conn: Any, company_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """The latest ledger run of each company, by company id."""
-    rows = _dicts(conn, _LAST_RUNS, {"company_ids": list(company_ids)})
-    return {row["company_id"]: row for row in rows}
+def last_runs(conn: Any, company_ids: Iterable[int | str]) -> dict[int | str, dict[str, Any]]:
+    """The latest ledger run of each company, by company id (the ledger keeps ids as text)."""
+    by_text = {str(c): c for c in company_ids}
+    rows = _dicts(conn, _LAST_RUNS, {"company_ids": list(by_text)})
+    return {by_text[row["company_id"]]: row for row in rows}
 
 
-def history(conn: Any, company_id: int, *, period: str | None = None, offset: int = 0) -> Page:
+def history(
+    conn: Any, company_id: int | str, *, period: str | None = None, offset: int = 0
+) -> Page:
     """Every run of a company (optionally one period), newest period first (then the newest
     attempt first), with attempt numbers and the balance check; ``PAGE_SIZE`` runs from
     ``offset``."""
-    params = {"company_id": company_id, "period": period or None}
+    params = {"company_id": str(company_id), "period": period or None}
     rows = _dicts(conn, _HISTORY, {**params, "limit": PAGE_SIZE, "offset": offset})
     return Page(rows, _count(conn, _HISTORY_COUNT, params), offset)
 

@@ -383,3 +383,26 @@ def test_hour_codes_work_codes_exclude_leave_codes():
     assert codes.for_purpose("work") == 2100
     assert codes.for_purpose("sick_leave") == 3200
     assert codes.for_purpose("unpaid_leave") is None
+
+
+def test_company_id_is_an_int_for_soap_or_a_uuid_for_rest(tmp_path):
+    path = write(
+        tmp_path,
+        """\
+        companies:
+          - company_id: 54613
+            organisations: [1]
+          - company_id: 0C7D7E8E-5B7A-5D1B-9A36-0D3F6C1B2A11
+            nmbrs_conn_id: nmbrs_rest_default
+            organisations: [2]
+        """,
+    )
+    config = load_config(path)
+    assert [c.company_id for c in config.companies] == [
+        54613,
+        "0c7d7e8e-5b7a-5d1b-9a36-0d3f6c1b2a11",
+    ]
+    assert config.company("0c7d7e8e-5b7a-5d1b-9a36-0d3f6c1b2a11").organisations == {2}
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, "companies:\n  - company_id: acme\n    default: true\n"))
+    assert "company UUID (REST)" in problems(caught.value)["companies[0].company_id"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -59,6 +60,22 @@ class Checker:
             self.fail(key, f"expected {what}, got {describe(value)}")
             return None
         return value
+
+    def company_id(self, value: Any, key: str) -> int | str | None:
+        """A SOAP company id (a positive integer) or a REST one (a UUID, kept lowercase)."""
+        if isinstance(value, str):
+            try:
+                return str(uuid.UUID(value.strip()))
+            except ValueError:
+                pass
+        elif isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        self.fail(
+            key,
+            "expected a positive Nmbrs company ID (SOAP) or a company UUID (REST), got "
+            f"{describe(value)}",
+        )
+        return None
 
     def boolean(self, value: Any, key: str) -> bool | None:
         if not isinstance(value, bool):

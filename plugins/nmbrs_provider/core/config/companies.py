@@ -59,9 +59,7 @@ def check_company(
     if "company_id" not in raw:
         check.fail(f"{key}.company_id", "missing: the Nmbrs company ID is required")
     else:
-        company_id = check.positive_int(
-            raw["company_id"], f"{key}.company_id", "a positive Nmbrs company ID"
-        )
+        company_id = check.company_id(raw["company_id"], f"{key}.company_id")
     kwargs: dict[str, Any] = {}
     if "nmbrs_conn_id" in raw:
         kwargs["nmbrs_conn_id"] = check.conn_id(raw["nmbrs_conn_id"], f"{key}.nmbrs_conn_id")

@@ -155,9 +155,10 @@ class RoutingPolicy:
 
 @dataclass(frozen=True)
 class CompanyConfig:
-    """One Nmbrs company and the Keeping hours routed to it."""
+    """One Nmbrs company and the Keeping hours routed to it; ``company_id`` is the id of its
+    connection's API (an int for SOAP, a UUID string for REST)."""
 
-    company_id: int
+    company_id: int | str
     nmbrs_conn_id: str = "nmbrs_default"
     period_type: PeriodType = PeriodType.MONTH
     organisations: frozenset[int] = frozenset()
@@ -208,7 +209,7 @@ class SyncConfig:
     load: LoadConfig = field(default_factory=LoadConfig)
     source: str = "<config>"
 
-    def company(self, company_id: int) -> CompanyConfig:
+    def company(self, company_id: int | str) -> CompanyConfig:
         """The company with ``company_id``; KeyError naming the configured ids otherwise."""
         for company in self.companies:
             if company.company_id == company_id:
