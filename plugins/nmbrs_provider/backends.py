@@ -59,7 +59,10 @@ def api_of(conn_id: str) -> str:
 def check_company_id(company_id: int | str, conn_id: str) -> None:
     """Raise :class:`NmbrsConfigurationError` when ``company_id`` is not an id of the
     connection's API: an integer for ``nmbrs``, a UUID for ``nmbrs_rest``."""
-    rest = conn_type_of(conn_id) == REST
+    try:
+        rest = conn_type_of(conn_id) == REST
+    except NmbrsConfigurationError:
+        return  # undefined: the company's task reports it on first use, into the ledger
     if rest and not _is_uuid(company_id):
         raise NmbrsConfigurationError(
             f"company_id {company_id!r} is a SOAP company id but connection {conn_id!r} is an "

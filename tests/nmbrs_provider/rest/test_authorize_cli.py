@@ -41,7 +41,8 @@ class Authorize:
         )  # fmt: skip
         self.lines: queue.Queue[str] = queue.Queue()
         self.stderr: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self) -> None:
         for line in self.process.stderr:
@@ -55,7 +56,13 @@ class Authorize:
                 return line.strip()
 
     def finish(self, pasted: str | None = None) -> tuple[int, str, str]:
-        out, _ = self.process.communicate(None if pasted is None else pasted + "\n", timeout=120)
+        # Not communicate(): it would read stderr too, racing the reader thread for the last lines.
+        if pasted is not None:
+            self.process.stdin.write(pasted + "\n")
+        self.process.stdin.close()
+        out = self.process.stdout.read()
+        self.process.wait(timeout=120)
+        self.reader.join(timeout=120)
         return self.process.returncode, out, "".join(self.stderr)
 
 
