@@ -4,7 +4,28 @@ from __future__ import annotations
 
 import copy
 import threading
+from datetime import datetime, timezone
 from typing import Any
+
+
+def call_record(arrived_at: float, service: str, **fields: Any) -> dict[str, Any]:
+    """A new record of one call that arrived at ``arrived_at`` (wall-clock seconds), every
+    outcome still unset; ``fields`` (REST's method, path, client id) follow ``operation``."""
+    return {
+        "time": datetime.fromtimestamp(arrived_at, timezone.utc).isoformat(timespec="milliseconds"),
+        "service": service,
+        "operation": None,
+        **fields,
+        "username": None,
+        "company_id": None,
+        "employee_ids": [],
+        "fault_code": None,
+        "fault": None,
+        "http_status": None,
+        "injected": None,
+        "throttled": False,
+        "duration_ms": None,
+    }
 
 
 class CallLog:

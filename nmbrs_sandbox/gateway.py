@@ -9,12 +9,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from nmbrs_sandbox import faults, soap
 from nmbrs_sandbox.arrival import monotonic_at
-from nmbrs_sandbox.calls import CallLog
+from nmbrs_sandbox.calls import CallLog, call_record
 from nmbrs_sandbox.chaos import Chaos, Knobs
 from nmbrs_sandbox.faults import ClientFault, NmbrsFault
 from nmbrs_sandbox.operations import HANDLERS, involved_ids
@@ -87,22 +86,7 @@ class Gateway:
         if arrived_at is None:
             arrived_at = time.time()
         started = monotonic_at(arrived_at)
-        record: dict[str, Any] = {
-            "time": datetime.fromtimestamp(arrived_at, timezone.utc).isoformat(
-                timespec="milliseconds"
-            ),
-            "service": service.name,
-            "operation": None,
-            "username": None,
-            "company_id": None,
-            "employee_ids": [],
-            "fault_code": None,
-            "fault": None,
-            "http_status": None,
-            "injected": None,
-            "throttled": False,
-            "duration_ms": None,
-        }
+        record = call_record(arrived_at, service.name)
         try:
             request = soap.parse_request(data)
         except ClientFault as exc:

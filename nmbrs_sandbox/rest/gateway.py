@@ -15,11 +15,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from nmbrs_sandbox.arrival import monotonic_at
-from nmbrs_sandbox.calls import CallLog
+from nmbrs_sandbox.calls import CallLog, call_record
 from nmbrs_sandbox.chaos import Chaos, Knobs
 from nmbrs_sandbox.gateway import Reply
 from nmbrs_sandbox.rest import errors, identity, routes
@@ -78,25 +77,9 @@ class RestGateway:
     def handle(self, request: RestRequest) -> Reply:
         arrived_at = time.time() if request.arrived_at is None else request.arrived_at
         started = monotonic_at(arrived_at)
-        record: dict[str, Any] = {
-            "time": datetime.fromtimestamp(arrived_at, timezone.utc).isoformat(
-                timespec="milliseconds"
-            ),
-            "service": "REST",
-            "operation": None,
-            "method": request.method,
-            "path": request.path,
-            "username": None,
-            "client_id": None,
-            "company_id": None,
-            "employee_ids": [],
-            "fault_code": None,
-            "fault": None,
-            "http_status": None,
-            "injected": None,
-            "throttled": False,
-            "duration_ms": None,
-        }
+        record = call_record(
+            arrived_at, "REST", method=request.method, path=request.path, client_id=None
+        )
         knobs = self._knobs()
         identity_op = IDENTITY.get((request.method, request.path.lower().rstrip("/")))
         if identity_op is not None:
