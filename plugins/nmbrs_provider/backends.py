@@ -12,24 +12,45 @@ from typing import TYPE_CHECKING
 from nmbrs_provider.exceptions import NmbrsConfigurationError
 
 if TYPE_CHECKING:
+    from airflow.sdk import Connection
+
     from nmbrs_provider.backend import NmbrsBackend
 
 SOAP, REST = "nmbrs", "nmbrs_rest"
 
 
-def conn_type_of(conn_id: str) -> str:
-    """The connection's type; an undefined connection is a :class:`NmbrsConfigurationError`."""
+TYPE_LABELS = {SOAP: "Nmbrs", REST: "Nmbrs (REST)"}
+
+
+def airflow_connection(conn_id: str, conn_type: str | None = None) -> Connection:
+    """Connection ``conn_id``, of type ``conn_type`` when one is given.
+
+    An undefined connection, or one of another type, is a :class:`NmbrsConfigurationError`
+    (permanent: retrying cannot help) that says what to create or change.
+    """
     from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException
 
+    label = TYPE_LABELS.get(conn_type or "", "Nmbrs or Nmbrs (REST)")
     try:
-        return str(BaseHook.get_connection(conn_id).conn_type or "")
+        conn = BaseHook.get_connection(conn_id)
     except AirflowNotFoundException:
         raise NmbrsConfigurationError(
-            f"Connection {conn_id!r} is not defined: create it in Airflow (type Nmbrs or Nmbrs "
-            f"(REST)) or set AIRFLOW_CONN_{conn_id.upper()} to its JSON (a company's connection "
-            "is its nmbrs_conn_id in the sync config)."
+            f"Connection {conn_id!r} is not defined: create it in Airflow (type {label}) or set "
+            f"AIRFLOW_CONN_{conn_id.upper()} to its JSON (a company's connection is its "
+            "nmbrs_conn_id in the sync config)."
         ) from None
+    if conn_type is not None and conn.conn_type != conn_type:
+        raise NmbrsConfigurationError(
+            f"Connection {conn_id!r} is of type {conn.conn_type!r}, not {conn_type!r}: give it "
+            f"type {label} or use an {label} connection."
+        )
+    return conn
+
+
+def conn_type_of(conn_id: str) -> str:
+    """The connection's type; an undefined connection is a :class:`NmbrsConfigurationError`."""
+    return str(airflow_connection(conn_id).conn_type or "")
 
 
 def backend_for(conn_id: str, *, batch_size: int | None = None) -> NmbrsBackend:

@@ -11,7 +11,6 @@ from airflow.sdk import BaseHook
 from nmbrs_provider.connection_settings import NmbrsConnectionSettings
 from nmbrs_provider.core.holdings import ChangeSet, CompanyFacts, Holding, WriteCounts
 from nmbrs_provider.core.periods import PayrollPeriod
-from nmbrs_provider.exceptions import NmbrsConfigurationError
 from nmbrs_provider.soap.concurrency import run_concurrently
 from nmbrs_provider.soap.operations import NmbrsSoapCalls
 from nmbrs_provider.soap.permission_checks import NmbrsPermissionChecks
@@ -73,21 +72,9 @@ class NmbrsHook(NmbrsSoapCalls, NmbrsPermissionChecks, BaseHook):
         A connection that is not defined or not of type ``nmbrs`` is a
         :class:`NmbrsConfigurationError` (permanent: retrying cannot help).
         """
-        from airflow.sdk.exceptions import AirflowNotFoundException
+        from nmbrs_provider.backends import airflow_connection
 
-        try:
-            conn = self.get_connection(self.nmbrs_conn_id)
-        except AirflowNotFoundException:
-            raise NmbrsConfigurationError(
-                f"Connection {self.nmbrs_conn_id!r} is not defined: create it in Airflow (type "
-                f"Nmbrs) or set AIRFLOW_CONN_{self.nmbrs_conn_id.upper()} to its JSON (a "
-                "company's connection is its nmbrs_conn_id in the sync config)."
-            ) from None
-        if conn.conn_type != self.conn_type:
-            raise NmbrsConfigurationError(
-                f"Connection {self.nmbrs_conn_id!r} is of type {conn.conn_type!r}, not "
-                f"{self.conn_type!r}: give it type Nmbrs or use an Nmbrs connection."
-            )
+        conn = airflow_connection(self.nmbrs_conn_id, self.conn_type)
         return NmbrsConnectionSettings.from_fields(
             login=conn.login,
             password=conn.password,

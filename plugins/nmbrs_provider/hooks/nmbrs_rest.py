@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import requests
 from airflow.sdk import BaseHook
 
-from nmbrs_provider.exceptions import NmbrsConfigurationError, NmbrsError, NmbrsTransientError
+from nmbrs_provider.exceptions import NmbrsError, NmbrsTransientError
 from nmbrs_provider.rest.errors import authorize_command
 from nmbrs_provider.rest.settings import NmbrsRestSettings
 from nmbrs_provider.rest.tokens import TokenProvider
@@ -70,20 +70,9 @@ class NmbrsRestHook(BaseHook):
     @cached_property
     def settings(self) -> NmbrsRestSettings:
         """The connection's validated settings (no call made yet)."""
-        from airflow.sdk.exceptions import AirflowNotFoundException
+        from nmbrs_provider.backends import airflow_connection
 
-        try:
-            conn = self.get_connection(self.nmbrs_conn_id)
-        except AirflowNotFoundException:
-            raise NmbrsConfigurationError(
-                f"Connection {self.nmbrs_conn_id!r} is not defined: create it in Airflow (type "
-                f"Nmbrs (REST)) or set AIRFLOW_CONN_{self.nmbrs_conn_id.upper()} to its JSON."
-            ) from None
-        if conn.conn_type != self.conn_type:
-            raise NmbrsConfigurationError(
-                f"Connection {self.nmbrs_conn_id!r} is of type {conn.conn_type!r}, not "
-                f"{self.conn_type!r}: give it type Nmbrs (REST)."
-            )
+        conn = airflow_connection(self.nmbrs_conn_id, self.conn_type)
         return NmbrsRestSettings.from_fields(
             login=conn.login,
             password=conn.password,
