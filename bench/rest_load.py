@@ -152,7 +152,7 @@ def compare_table(
         rows.append((op, *(_rate(served[c].get(op, 0), flexible) for c in cols)))
     faulted = {c: sum(results[c].get("faulted", Counter()).values()) for c in cols}
     rows.append(
-        ("answered with a fault (SOAP: the write-permission probe)",
+        ("answered with a fault (SOAP: the write-permission probe; REST: 429)",
          *(_rate(faulted[c], flexible) for c in cols))
     )  # fmt: skip
     totals = {c: sum(results[c]["calls"].values()) for c in cols}
