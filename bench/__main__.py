@@ -1,14 +1,15 @@
 """``python -m bench``: the naive baseline and the project's load against a throttled sandbox.
 
 Per size, the baseline runs on a fresh sandbox; the project runs twice on another fresh one (a
-first run, then an unchanged re-run that must write nothing). Each client runs in its own
-process against the sandbox's latency and real throttle (150 calls per second per account);
-the table gives the calls by operation, wall time, the throttle floor (calls / 150 s), wall
-time / floor, the speed-up against the baseline, the client's peak RSS and whether Nmbrs ends
-up holding the desired state. Then the warehouse side (extract and plan of time entries), the
-DAG file's import cost and the Nmbrs page's answer times over a year of runs. Everything goes
-to stdout and to the untracked ``bench/latest.md``; ``--update-results`` writes the tracked
-``bench/RESULTS.md`` instead (with ``--page-only``, only the page's section of it).
+first run, then an unchanged re-run that must write nothing), and twice more on a third over
+the sandbox's REST API (``bench/rest_load.py``). Each client runs in its own process against
+the sandbox's latency and real throttle (150 calls per second per account); the table gives
+the calls by operation, wall time, the throttle floor (calls / 150 s), wall time / floor, the
+speed-up against the baseline, the client's peak RSS and whether Nmbrs ends up holding the
+desired state, and a second table puts SOAP and REST side by side. Then the warehouse side,
+the DAG file's import cost and the Nmbrs page's answer times over a year of runs. Everything
+goes to stdout and to the untracked ``bench/latest.md``; ``--update-results`` writes the
+tracked ``bench/RESULTS.md`` instead (with ``--page-only``, only the page's section of it).
 """
 
 from __future__ import annotations

@@ -137,7 +137,7 @@ def _operation(method: str, path: str) -> tuple[str, dict[str, Any], list[dict[s
 
 
 @pytest.fixture
-def synced(warehouse_db, monkeypatch, tmp_path):
+def synced(warehouse_db, monkeypatch):
     """Two companies synced over REST (first run: every kind of write); the exchanges."""
     from cryptography.fernet import Fernet
 
@@ -151,7 +151,6 @@ def synced(warehouse_db, monkeypatch, tmp_path):
             f"AIRFLOW_CONN_{REST_CONN_ID.upper()}": json.dumps(conn),
             f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": warehouse_db.airflow_conn_json(),
             "NMBRS_TOKEN_KEY": Fernet.generate_key().decode(),
-            "TMPDIR": str(tmp_path),  # the pacer's lock file: this test's own
         }
         for name, value in env.items():
             monkeypatch.setenv(name, value)

@@ -19,9 +19,7 @@ from nmbrs_provider.core.periods import PayrollPeriod
 from nmbrs_sandbox import Sandbox
 
 
-def test_a_company_switched_to_rest_writes_nothing_soap_already_wrote(
-    warehouse_db, monkeypatch, tmp_path
-):
+def test_a_company_switched_to_rest_writes_nothing_soap_already_wrote(warehouse_db, monkeypatch):
     from cryptography.fernet import Fernet
 
     bench = generate(40, 2, seed=3)
@@ -37,7 +35,6 @@ def test_a_company_switched_to_rest_writes_nothing_soap_already_wrote(
             ),
             f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": warehouse_db.airflow_conn_json(),
             "NMBRS_TOKEN_KEY": Fernet.generate_key().decode(),
-            "TMPDIR": str(tmp_path),
         }
         for name, value in env.items():
             monkeypatch.setenv(name, value)
