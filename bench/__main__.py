@@ -1,14 +1,15 @@
 """``python -m bench``: the naive baseline and the project's load against a throttled sandbox.
 
 Per size, the baseline runs on a fresh sandbox; the project runs twice on another fresh one (a
-first run, then an unchanged re-run that must write nothing). Each client runs in its own
-process against the sandbox's latency and real throttle (150 calls per second per account);
-the table gives the calls by operation, wall time, the throttle floor (calls / 150 s), wall
-time / floor, the speed-up against the baseline, the client's peak RSS and whether Nmbrs ends
-up holding the desired state. Then the warehouse side (extract and plan of time entries), the
-DAG file's import cost and the Nmbrs page's answer times over a year of runs. Everything goes
-to stdout and to the untracked ``bench/latest.md``; ``--update-results`` writes the tracked
-``bench/RESULTS.md`` instead (with ``--page-only``, only the page's section of it).
+first run, then an unchanged re-run that must write nothing), and twice more on a third over
+the sandbox's REST API (``bench/rest_load.py``). Each client runs in its own process against
+the sandbox's latency and real throttle (150 calls per second per account); the table gives
+the calls by operation, wall time, the throttle floor (calls / 150 s), wall time / floor, the
+speed-up against the baseline, the client's peak RSS and whether Nmbrs ends up holding the
+desired state, and a second table puts SOAP and REST side by side. Then the warehouse side,
+the DAG file's import cost and the Nmbrs page's answer times over a year of runs. Everything
+goes to stdout and to the untracked ``bench/latest.md``; ``--update-results`` writes the
+tracked ``bench/RESULTS.md`` instead (with ``--page-only``, only the page's section of it).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from bench.rest_load import authorized_rest, compare_apis, rest_settings
 from bench.runner import CONN_ID
 from bench.scenario import DOMAIN, MONTH, TOKEN, USERNAME, YEAR, BenchScenario, generate
 from nmbrs_provider.connection_settings import DEFAULT_CALLS_PER_SECOND, DEFAULT_MAX_CONCURRENCY
@@ -68,6 +70,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--parallel-companies", type=int, default=defaults.parallel_companies)
     parser.add_argument("--calls-per-second", type=float, default=DEFAULT_CALLS_PER_SECOND)
     parser.add_argument("--max-concurrency", type=int, default=DEFAULT_MAX_CONCURRENCY)
+    parser.add_argument(
+        "--rest-calls-per-second",
+        type=float,
+        default=None,
+        help="the REST connection's budget (default: --calls-per-second, the same as SOAP's)",
+    )
+    parser.add_argument("--no-rest", action="store_true", help="skip the project on the REST API")
     parser.add_argument("--chunk-size", type=int, default=defaults.chunk_size)
     parser.add_argument(
         "--entries",
@@ -116,7 +125,7 @@ def run_clients(
     """
     with contextlib.ExitStack() as stack:
         warehouse_env = {}
-        if "project" in modes:
+        if {"project", "rest"} & set(modes):
             warehouse_env = stack.enter_context(_warehouse(bench))
         return _run_clients(modes, bench, args, warehouse_env)
 
@@ -139,7 +148,12 @@ def _warehouse(bench: BenchScenario) -> Iterator[dict[str, str]]:
 def _run_clients(
     modes: list[str], bench: BenchScenario, args: argparse.Namespace, extra_env: dict[str, str]
 ) -> list[dict[str, Any]]:
-    sandbox = Sandbox(bench.scenario, latency_ms=args.latency_ms, throttle_limit=THROTTLE_PER_S)
+    sandbox = Sandbox(
+        bench.scenario,
+        latency_ms=args.latency_ms,
+        throttle_limit=THROTTLE_PER_S,
+        rest_throttle_limit=THROTTLE_PER_S,
+    )
     load = LoadConfig(parallel_companies=args.parallel_companies, chunk_size=args.chunk_size)
     results = []
     with sandbox.start(host="127.0.0.1", port=0), tempfile.TemporaryDirectory() as home:
@@ -161,6 +175,8 @@ def _run_clients(
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
             **extra_env,
         }
+        if "rest" in modes:
+            env.update(authorized_rest(sandbox, args, {**extra_env, "AIRFLOW_HOME": home}))
         for mode in modes:
             seen = len(sandbox.calls())
             args_ = [mode, str(bench.employees), str(bench.companies), str(bench.seed)]
@@ -173,10 +189,14 @@ def _run_clients(
                 raise SystemExit(f"{mode} run failed:\n{done.stderr[-4000:]}")
             result = json.loads(done.stdout.strip().splitlines()[-1])
             calls = sandbox.calls()[seen:]
+            result["api"] = "rest" if mode == "rest" else "soap"
             result["calls"] = Counter(c["operation"] for c in calls)
             result["throttled"] = sum(1 for c in calls if c.get("throttled"))
-            result["busiest_second"] = busiest_second(calls)
-            result["faults"] = sum(1 for c in calls if c.get("fault_code") is not None)
+            result["busiest_second"] = busiest_second(
+                [c for c in calls if c["service"] != "identity"]
+            )
+            faulted = [c["operation"] for c in calls if c.get("fault_code") is not None]
+            result["faults"], result["faulted"] = len(faulted), Counter(faulted)
             result["state_ok"] = state_ok(sandbox, bench)
             results.append(result)
     return results
@@ -253,7 +273,7 @@ def settings_line(args: argparse.Namespace) -> str:
         f"Settings: connection `calls_per_second: {args.calls_per_second:g}`, "
         f"`max_concurrency: {args.max_concurrency}`; config `load.parallel_companies: "
         f"{args.parallel_companies}`, `load.chunk_size: {args.chunk_size}`, "
-        "`load.verify: sample` (3 employees), `load.check_days_fixed: false`."
+        "`load.verify: sample` (3 employees), `load.check_days_fixed: false`." + rest_settings(args)
     )
 
 
@@ -342,6 +362,12 @@ def main(argv: list[str]) -> int:
         results["first run"], results["re-run"] = run_clients(["project", "project"], bench, args)
         sections.append(table(bench, args, results))
         print("\n" + sections[-1] + "\n", flush=True)
+        if not args.no_rest:
+            print(f"... REST, twice: {employees:,} employees, {companies} companies", flush=True)
+            sections.append(
+                compare_apis(bench, args, results, run_clients(["rest"] * 2, bench, args))
+            )
+            print("\n" + sections[-1] + "\n", flush=True)
     if not args.no_scale_out:
         from bench import scale_out
 

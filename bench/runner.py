@@ -1,7 +1,8 @@
 """One measured client run in its own process (so its peak RSS is the client's alone).
 
-``python -m bench.runner {baseline,project} EMPLOYEES COMPANIES SEED [LOAD_JSON]``
-regenerates the scenario, talks to the sandbox named by ``AIRFLOW_CONN_BENCH_NMBRS`` and prints
+``python -m bench.runner {baseline,project,rest} EMPLOYEES COMPANIES SEED [LOAD_JSON]``
+regenerates the scenario, talks to the sandbox named by ``AIRFLOW_CONN_BENCH_NMBRS`` (``rest``:
+the project on ``AIRFLOW_CONN_BENCH_NMBRS_REST``) and prints
 one JSON line: ``{"mode", "wall_s", "peak_rss_kib", "employees"}``. ``LOAD_JSON`` holds the
 config's ``load`` settings for the project. ``python -m bench`` starts it.
 """
@@ -31,6 +32,10 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     if mode == "baseline":
         handled = run_baseline(CONN_ID, bench, period)
+    elif mode == "rest":
+        from bench.rest_load import REST_CONN_ID
+
+        handled = run_project(REST_CONN_ID, bench, period, load, api="rest")
     else:
         handled = run_project(CONN_ID, bench, period, load)
     wall = time.perf_counter() - started

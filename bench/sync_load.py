@@ -30,15 +30,27 @@ def organisation_of(bench: BenchScenario, company_id: int) -> int:
     return bench.company_ids.index(company_id) + 1
 
 
-def sync_config(bench: BenchScenario, conn_id: str, load: LoadConfig) -> SyncConfig:
-    """One company per organisation on ``conn_id``, worked hours on code 2100."""
+def nmbrs_company_id(company_id: int, api: str = "soap") -> int | str:
+    """The id the config gives ``company_id`` on ``api``: the SOAP integer or the REST UUID."""
+    if api == "soap":
+        return company_id
+    from nmbrs_sandbox.rest.ids import company_uuid
+
+    return company_uuid(company_id)
+
+
+def sync_config(
+    bench: BenchScenario, conn_id: str, load: LoadConfig, api: str = "soap"
+) -> SyncConfig:
+    """One company per organisation on ``conn_id``, worked hours on code 2100 (on ``api``
+    "rest" the companies are named by their REST UUIDs)."""
     config = parse_config(
         {
             "warehouse_conn_id": WAREHOUSE_CONN_ID,
             "hour_codes": {"worked": HOUR_CODE},
             "companies": [
                 {
-                    "company_id": company_id,
+                    "company_id": nmbrs_company_id(company_id, api),
                     "nmbrs_conn_id": conn_id,
                     "organisations": [organisation_of(bench, company_id)],
                 }
@@ -83,9 +95,14 @@ def load_warehouse(db: Database, bench: BenchScenario) -> None:
 
 
 def run_project(
-    conn_id: str, bench: BenchScenario, period: PayrollPeriod, load: LoadConfig | None = None
+    conn_id: str,
+    bench: BenchScenario,
+    period: PayrollPeriod,
+    load: LoadConfig | None = None,
+    api: str = "soap",
 ) -> int:
-    """Sync every company, ``parallel_companies`` at a time; return the employees written."""
+    """Sync every company, ``parallel_companies`` at a time; return the employees written
+    (``api``: whether ``conn_id`` is SOAP or REST, which names the companies differently)."""
     from bench.warehouse_load import SQL_DIR
     from nmbrs_provider.sync.warehouse import SyncWarehouse
 
@@ -94,7 +111,7 @@ def run_project(
     batch = uuid.uuid4().hex[:8]
 
     def one(company_id: int) -> int:
-        return sync_one(conn_id, bench, company_id, period, load, batch)
+        return sync_one(conn_id, bench, company_id, period, load, batch, api)
 
     with ThreadPoolExecutor(max_workers=load.parallel_companies) as pool:
         return sum(pool.map(one, bench.company_ids))
@@ -107,18 +124,19 @@ def sync_one(
     period: PayrollPeriod,
     load: LoadConfig,
     batch: str,
+    api: str = "soap",
 ) -> int:
     """One company's ``sync_company``, as the DAG's task runs it; the employees written."""
     from bench.warehouse_load import SQL_DIR
     from nmbrs_provider.sync.pipeline import LoadSettings
     from nmbrs_provider.sync.warehouse import SyncWarehouse
 
-    config = sync_config(bench, conn_id, load)
+    config = sync_config(bench, conn_id, load, api)
     result = sync_company(
         nmbrs=open_backend(conn_id, config.load),
         warehouse=SyncWarehouse(WAREHOUSE_CONN_ID, SQL_DIR),
         config=config,
-        company_id=company_id,
+        company_id=nmbrs_company_id(company_id, api),
         period=period,
         dry_run=False,
         run=RunIdentity(f"bench/{batch}/{company_id}", "bench", f"bench/{batch}"),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -68,6 +69,7 @@ class Sandbox:
             self._gateway.held,
             self._gateway.release,
         )
+        self._rest_recordings: list[list[tuple[RestRequest, Reply]]] = []
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -214,7 +216,22 @@ class Sandbox:
 
     def handle_rest(self, request: RestRequest) -> Reply:
         """Serve one ``/api`` or ``/connect`` request (used by the HTTP layer)."""
-        return self._rest.handle(request)
+        reply = self._rest.handle(request)
+        for exchanges in tuple(self._rest_recordings):
+            exchanges.append((request, reply))
+        return reply
+
+    @contextlib.contextmanager
+    def recording_rest(self) -> Iterator[list[tuple[RestRequest, Reply]]]:
+        """Every REST and identity request served inside the block with its reply, as they
+        came (headers and bodies: bearer tokens included, so for in-process tests only; the
+        call log keeps none of them)."""
+        exchanges: list[tuple[RestRequest, Reply]] = []
+        self._rest_recordings.append(exchanges)
+        try:
+            yield exchanges
+        finally:
+            self._rest_recordings.remove(exchanges)
 
     def rest_control(self, action: str, payload: dict[str, Any]) -> Any:
         """``/_sandbox/rest/<action>`` (see the README)."""

@@ -162,7 +162,9 @@ def permission_report(hook: NmbrsRestHook) -> RestPermissionReport:
     def probe(item: tuple[str, str, str, str]) -> None:
         endpoint, scope, operation, path = item
         try:
-            hook.calls.call(operation, "GET", path, params={"pageSize": 1})
+            # the period has no page parameters in the spec; the lists take pageSize
+            params = None if operation == "getCurrentPeriod" else {"pageSize": 1}
+            hook.calls.call(operation, "GET", path, params=params)
         except NmbrsPermissionError:
             forbidden[endpoint] = scope
         except NmbrsTransientError as exc:

@@ -61,8 +61,14 @@ def list_companies(hook: NmbrsRestHook) -> list[Company]:
 
 
 def get_current_period(hook: NmbrsRestHook, company_id: object) -> PayrollPeriod:
-    """``GET /api/companies/{id}/period``: the period the next payroll run processes."""
-    rows = hook.calls.get_all("getCurrentPeriod", f"{company_path(company_id)}/period")
+    """``GET /api/companies/{id}/period``: the period the next payroll run processes (one
+    page: the spec declares no page parameters here)."""
+    body = hook.calls.get("getCurrentPeriod", f"{company_path(company_id)}/period")
+    rows = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(rows, list):
+        raise NmbrsResponseError(
+            "Nmbrs answered getCurrentPeriod with no list", operation="getCurrentPeriod"
+        )
     if not rows:
         raise NmbrsResponseError(f"Nmbrs gave no current period for company {company_id}")
     row = rows[0]
