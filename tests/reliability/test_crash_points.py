@@ -1,5 +1,6 @@
 """A worker killed at any point of a company's load, then a rerun, ends in exactly the state of
-a fault-free run with a balanced ledger.
+a fault-free run with a balanced ledger, on SOAP and on REST (every company on an ``nmbrs_rest``
+connection; the REST points sit around its per-employee writes).
 
 The worker really dies: the sandbox holds a chosen call (``kind="hold"``, never applied) and
 the whole ``airflow dags test`` process group gets SIGKILL while it waits for the answer.
@@ -18,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from dev.local_warehouse import seed_demo
 from tests.airflow_fixtures import AIRFLOW, ROOT, run_airflow
-from tests.nmbrs_provider.conftest import DEMO_USER, nmbrs_conn_json
+from tests.reliability.apis import DEMO_COMPANIES, REST, SOAP, Api
 from tests.reliability.test_transient_faults import CHANGE_AN_HOUR, NOVEMBER, held
 
 HOLD_WAIT_S = 120  # for the held call to arrive
@@ -31,10 +31,6 @@ CLIENT_TIMEOUT_S = 60  # longer than READY_WAIT_S: the worker never gives up on 
 DAG_ARGS = ("dags", "test", "nmbrs_payroll_sync", "--conf", NOVEMBER)
 
 
-INSERT = "HourComponentVar_Insert_Batch"
-DAYS = "DaysVar_Set_Batch"
-DELETE = "HourComponent_Delete"
-READ = "HourComponentVar_Get"
 ANNA = 500001
 HORECA_FLEXIBLE = (500001, 500002, 500004)  # Anna, Bram, Daan: 54613's flexible employees
 
@@ -46,6 +42,7 @@ class CrashPoint:
     The hold only matches calls naming one of ``employee_ids``, so it lands on a real write or
     read, never on a write-permission probe (employee 0). The worker is killed once the calls
     of ``applied_before`` (operation: how many naming those employees) have been applied.
+    Operations are the :class:`Api`'s attribute names (``insert``, ``days``...).
     """
 
     operation: str
@@ -56,20 +53,41 @@ class CrashPoint:
     chunk_size: int | None = None  # load.chunk_size for the killed run and the rerun
 
 
-CRASH_POINTS = {
+SOAP_POINTS = {
     # The change run deletes Anna's component, then is killed waiting for her new one.
     "after_the_deletes_before_the_insert": CrashPoint(
-        INSERT, (ANNA,), applied_before=((DELETE, 1),), changed=True
+        "insert", (ANNA,), applied_before=(("delete", 1),), changed=True
     ),
     # One component per chunk: three chunks for 54613; killed after the first, on the second.
     "between_insert_chunks": CrashPoint(
-        INSERT, skip=1, applied_before=((INSERT, 1),), chunk_size=1
+        "insert", skip=1, applied_before=(("insert", 1),), chunk_size=1
     ),
     # Hours and days go out side by side: killed on the days once the hours are in.
-    "after_the_insert_before_the_days": CrashPoint(DAYS, applied_before=((INSERT, 1),)),
+    "after_the_insert_before_the_days": CrashPoint("days", applied_before=(("insert", 1),)),
     # Anna's second read is the read-back after the writes, before the ledger records them.
-    "before_the_ledger": CrashPoint(READ, (ANNA,), skip=1, applied_before=((INSERT, 1), (DAYS, 1))),
+    "before_the_ledger": CrashPoint(
+        "read", (ANNA,), skip=1, applied_before=(("insert", 1), ("days", 1))
+    ),
 }
+# REST writes one employee at a time here (max_concurrency 1): Anna's POST and days, then
+# Bram's, then Daan's, so each point below is exactly one place in that sequence.
+REST_POINTS = {
+    # Anna's POST applied, killed waiting for her days.
+    "after_a_post_before_the_days": CrashPoint("days", applied_before=(("insert", 1),)),
+    # Anna's POST and days applied, killed on Bram's POST.
+    "between_employees": CrashPoint("insert", skip=1, applied_before=(("insert", 1), ("days", 1))),
+    # The change run PUTs Anna's new hours: killed waiting for the answer.
+    "on_the_put_of_a_change": CrashPoint("update", (ANNA,), changed=True),
+    # Anna's second read is the read-back after the writes, before the ledger records them.
+    "before_the_ledger": CrashPoint(
+        "read", (ANNA,), skip=1, applied_before=(("insert", 1), ("days", 1))
+    ),
+}
+CRASH_POINTS = [
+    pytest.param(api, point, id=f"{api}-{name}")
+    for api, points in ((SOAP, SOAP_POINTS), (REST, REST_POINTS))
+    for name, point in points.items()
+]
 
 
 def _applied(calls: list[dict[str, Any]], operation: str, employees: tuple[int, ...]) -> int:
@@ -81,33 +99,29 @@ def _applied(calls: list[dict[str, Any]], operation: str, employees: tuple[int, 
         and set(c["employee_ids"]) & set(employees)
         and c["injected"] is None
         and c["fault_code"] is None
-        and c["http_status"] == 200
+        and 200 <= (c["http_status"] or 0) < 300
     )
 
 
 def _chunks(calls: list[dict[str, Any]], employees: tuple[int, ...]) -> list[dict[str, Any]]:
-    """The insert calls naming one of ``employees`` (held or answered), oldest first."""
+    """The (SOAP) insert calls naming one of ``employees`` (held or answered), oldest first."""
     return [
-        c for c in calls if c["operation"] == INSERT and set(c["employee_ids"]) & set(employees)
+        c
+        for c in calls
+        if c["operation"] == SOAP.insert and set(c["employee_ids"]) & set(employees)
     ]
 
 
-def _config(tmp_path: Path, chunk_size: int) -> Path:
-    """The demo sync config with ``load.chunk_size`` set."""
-    config = yaml.safe_load((ROOT / "include" / "nmbrs_sync.yaml").read_text("utf-8"))
-    config["load"] = {"chunk_size": chunk_size}
-    path = tmp_path / "nmbrs_sync.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
-    return path
-
-
-def _env(airflow_env, sandbox, warehouse_db) -> dict[str, str]:
-    env = dict(airflow_env)
-    env["AIRFLOW_CONN_NMBRS_DEFAULT"] = nmbrs_conn_json(
-        sandbox.url, *DEMO_USER, timeout=CLIENT_TIMEOUT_S
-    )
-    env["AIRFLOW_CONN_KEEPING_WAREHOUSE"] = warehouse_db.airflow_conn_json()
-    return env
+def _env(
+    api: Api, airflow_env, sandbox, warehouse_db, tmp_path: Path, chunk_size: int | None = None
+) -> dict[str, str]:
+    """Every company on ``sandbox`` through ``api`` (REST one call at a time), with
+    ``load.chunk_size`` set when given."""
+    extra: dict[str, Any] = {"timeout": CLIENT_TIMEOUT_S}
+    if api is REST:
+        extra["max_concurrency"] = 1
+    config = {"load": {"chunk_size": chunk_size}} if chunk_size else None
+    return api.connect(airflow_env, sandbox, warehouse_db, tmp_path, config=config, **extra)
 
 
 def _run_and_kill(
@@ -177,31 +191,35 @@ def calm_runs() -> dict[bool, dict]:
     return {}
 
 
-def _calm(calm_runs, changed: bool, airflow_env, nmbrs_sandbox_factory, warehouse_db) -> dict:
-    if changed not in calm_runs:
+def _calm(
+    calm_runs, api: Api, changed: bool, airflow_env, nmbrs_sandbox_factory, warehouse_db, tmp_path
+) -> dict:
+    if (api.name, changed) not in calm_runs:
         calm = nmbrs_sandbox_factory()
-        run_airflow(_env(airflow_env, calm, warehouse_db), *DAG_ARGS)
-        calm_runs[changed] = held(calm)
-    return calm_runs[changed]
+        run_airflow(_env(api, airflow_env, calm, warehouse_db, tmp_path), *DAG_ARGS)
+        calm_runs[api.name, changed] = held(calm)
+    return calm_runs[api.name, changed]
 
 
-@pytest.mark.parametrize("name", list(CRASH_POINTS))
+@pytest.mark.parametrize(("api", "point"), CRASH_POINTS)
 def test_a_rerun_after_a_killed_worker_reaches_the_fault_free_state(
-    name, airflow_env, nmbrs_sandbox_factory, warehouse_db, calm_runs, tmp_path
+    api, point, airflow_env, nmbrs_sandbox_factory, warehouse_db, calm_runs, tmp_path
 ):
-    point = CRASH_POINTS[name]
     seed_demo(warehouse_db)
     crashed = nmbrs_sandbox_factory()
-    env = _env(airflow_env, crashed, warehouse_db)
+    env = _env(api, airflow_env, crashed, warehouse_db, tmp_path)
     if point.changed:
         run_airflow(env, *DAG_ARGS)
         assert warehouse_db.execute(CHANGE_AN_HOUR) == 1
-    expected = _calm(calm_runs, point.changed, airflow_env, nmbrs_sandbox_factory, warehouse_db)
+    expected = _calm(
+        calm_runs, api, point.changed, airflow_env, nmbrs_sandbox_factory, warehouse_db, tmp_path
+    )
     if point.chunk_size:
-        env["NMBRS_SYNC_CONFIG"] = str(_config(tmp_path, point.chunk_size))
-        env["NMBRS_SQL_DIR"] = str(ROOT / "include" / "sql")
+        env = _env(api, airflow_env, crashed, warehouse_db, tmp_path, point.chunk_size)
+    operation = getattr(api, point.operation)
+    applied_before = {getattr(api, op): n for op, n in point.applied_before}
     crashed.inject(
-        operation=point.operation,
+        operation=operation,
         kind="hold",
         times=1,
         skip=point.skip,
@@ -214,17 +232,17 @@ def test_a_rerun_after_a_killed_worker_reaches_the_fault_free_state(
         return _applied(crashed.calls()[earlier_calls:], operation, point.employee_ids)
 
     def ready() -> bool:
-        return all(applied(op) >= n for op, n in point.applied_before)
+        return all(applied(op) >= n for op, n in applied_before.items())
 
     log = tmp_path / "killed_run.log"
     arrived, returncode = _run_and_kill(env, crashed, log, ready)
-    assert arrived, f"{point.operation} was never called:\n{log.read_text()[-6000:]}"
+    assert arrived, f"{operation} was never called:\n{log.read_text()[-6000:]}"
     # What the killed run had done: the writes before the crash point, and no more of its own.
-    assert {op: applied(op) for op, _ in point.applied_before} == dict(point.applied_before)
-    assert applied(point.operation) == point.skip
+    assert {op: applied(op) for op in applied_before} == applied_before
+    assert applied(operation) == point.skip
     assert returncode == -signal.SIGKILL
     (held_call,) = _held_calls(crashed)
-    assert held_call["operation"] == point.operation
+    assert held_call["operation"] == operation
     assert held_call["http_status"] is None, "held, dropped without an answer"
     assert held_call["employee_ids"], "a real call, not a permission probe"
     assert set(held_call["employee_ids"]) <= set(point.employee_ids), held_call
@@ -244,7 +262,7 @@ def test_a_rerun_after_a_killed_worker_reaches_the_fault_free_state(
     killed_id, rerun_id = [r for r in _airflow_run_ids(warehouse_db) if r not in before]
     assert "running" in {row["status"] for row in _ledger(warehouse_db, killed_id)}
     ledger = _ledger(warehouse_db, rerun_id)
-    assert {row["company_id"] for row in ledger} >= {"54613", "54614"}
+    assert {row["company_id"] for row in ledger} >= {api.company_id(c) for c in DEMO_COMPANIES}
     for row in ledger:
         assert row["status"] == "succeeded", row
         assert row["balanced"] is True, row
