@@ -96,8 +96,9 @@ def build_dag(period_type: str) -> DAG:
             "companies": Param(
                 None,
                 type=["null", "array"],
-                items={"type": "integer"},
-                description="Nmbrs company IDs to sync; empty: every company of this DAG.",
+                items={"type": ["integer", "string"]},
+                description="Nmbrs company IDs to sync (SOAP: numbers, REST: UUIDs); empty: "
+                "every company of this DAG.",
             ),
             "dry_run": Param(
                 False, type="boolean", description="Plan and record, write nothing to Nmbrs."

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from airflow.dag_processing.dagbag import DagBag
+from airflow.sdk.exceptions import ParamValidationError
 
 from tests.airflow_fixtures import ROOT
 
@@ -72,7 +73,11 @@ def test_params_period_companies_and_dry_run_with_their_defaults(monkeypatch):
     assert period.value is None  # empty: each company's current period
     assert "string" in period.schema["type"]
     assert companies.value is None  # empty: every company of the DAG
-    assert companies.schema["items"] == {"type": "integer"}
+    # a SOAP company's number and a REST company's UUID are both accepted by the form
+    uuid = "0b3e8f6e-6a3f-5d7e-9c1b-2f4a6d8e0c1a"
+    assert companies.resolve(value=[54613, uuid]) == [54613, uuid]
+    with pytest.raises(ParamValidationError):
+        companies.resolve(value=[{"company_id": 54613}])
     assert dry_run.value is False  # a trigger without conf writes for real
     assert dry_run.schema["type"] == "boolean"
     assert "2026-11-M" in period.description  # the form tells how to write a period
