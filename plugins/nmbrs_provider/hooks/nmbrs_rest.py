@@ -56,6 +56,7 @@ class NmbrsRestHook(BaseHook):
         *,
         write_attempts: int = 5,
         backoff_seconds: float = 0.5,
+        throttle_wait_seconds: float = 300.0,
         page_size: int = 100,
         **kwargs: Any,
     ) -> None:
@@ -65,6 +66,8 @@ class NmbrsRestHook(BaseHook):
         #: tries of a create whose answer was lost (each after a read-back)
         self.write_attempts = write_attempts
         self.backoff_seconds = backoff_seconds
+        #: most one call waits in all on 429 answers before it fails (429s are not tries)
+        self.throttle_wait_seconds = throttle_wait_seconds
         self.page_size = page_size
 
     @cached_property
@@ -179,6 +182,7 @@ class NmbrsRestHook(BaseHook):
             self.request,
             pacer=pacer,
             backoff_seconds=self.backoff_seconds,
+            throttle_wait_seconds=self.throttle_wait_seconds,
             page_size=self.page_size,
         )
 

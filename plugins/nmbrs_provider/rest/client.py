@@ -39,6 +39,9 @@ SERVICE = "REST"
 MAX_PAGE_SIZE = 100
 #: Longest wait honoured from a ``Retry-After`` (a larger one is capped, not ignored).
 MAX_RETRY_AFTER_SECONDS = 60.0
+#: Longest a call waits in all on 429 answers before it gives up (the throttle is Nmbrs saying
+#: "later", not a failure: it does not use up the tries of a failing call).
+THROTTLE_WAIT_SECONDS = 300.0
 
 Request = Callable[..., requests.Response]
 
@@ -48,8 +51,10 @@ class RestCalls:
 
     :param request: ``request(method, path, **kwargs)`` sending one authorized call.
     :param pacer: spaces the call starts under the account's budget (None: unpaced).
-    :param attempts: tries of a retriable call (429, 5xx, network) before giving up.
+    :param attempts: tries of a call failing with 5xx or a network error before giving up.
     :param backoff_seconds: first wait after a 5xx or network failure, doubled per try.
+    :param throttle_wait_seconds: most a call waits in all on 429 answers (each after its
+        ``Retry-After``) before it fails; 429s do not count as tries.
     """
 
     def __init__(
@@ -60,6 +65,7 @@ class RestCalls:
         stats: CallStats | None = None,
         attempts: int = 5,
         backoff_seconds: float = 0.5,
+        throttle_wait_seconds: float = THROTTLE_WAIT_SECONDS,
         page_size: int = MAX_PAGE_SIZE,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -68,6 +74,7 @@ class RestCalls:
         self.stats = stats or CallStats()
         self.attempts = attempts
         self.backoff_seconds = backoff_seconds
+        self.throttle_wait_seconds = throttle_wait_seconds
         self.page_size = page_size
         self._sleep = sleep
         #: 429 answers seen (the bench reports them)
@@ -113,8 +120,9 @@ class RestCalls:
         write that creates (``retry_lost=False``) they raise :class:`NmbrsTransientError`
         with ``maybe_applied`` so the caller reads back before sending again.
         """
-        for attempt in range(1, self.attempts + 1):
-            last = attempt == self.attempts
+        attempt, throttle_waited = 1, 0.0
+        while True:
+            last = attempt >= self.attempts
             if self.pacer is not None:
                 self.stats.waited(self.pacer.wait())
             self.stats.sent(SERVICE, operation)
@@ -129,15 +137,21 @@ class RestCalls:
                         operation=operation,
                     ) from None
                 self._again(operation, self.backoff_seconds * 2 ** (attempt - 1), str(exc))
+                attempt += 1
                 continue
             status = response.status_code
-            if status == 429 and not last:
+            if status == 429:
                 self.throttled += 1
-                self._again(operation, _retry_after(response, self.backoff_seconds), "HTTP 429")
-                continue
+                wait = _retry_after(response, self.backoff_seconds)
+                if throttle_waited + wait <= self.throttle_wait_seconds:
+                    throttle_waited += wait
+                    self._again(operation, wait, "HTTP 429")
+                    continue
+                raise _throttled(operation, method, response, throttle_waited)
             if status >= 500 and retry_lost and not last:
                 wait = max(self.backoff_seconds * 2 ** (attempt - 1), _retry_after(response, 0))
                 self._again(operation, wait, f"HTTP {status}")
+                attempt += 1
                 continue
             if status >= 400:
                 raise _error(operation, method, response)
@@ -151,13 +165,26 @@ class RestCalls:
                     service=SERVICE,
                     operation=operation,
                 ) from None
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _again(self, operation: str, wait: float, why: str) -> None:
         self.stats.retried(SERVICE, operation)
         log.info("Nmbrs REST %s: %s; trying again in %.2f s", operation, why, wait)
         if wait > 0:
             self._sleep(wait)
+
+
+def _throttled(
+    operation: str, method: str, response: requests.Response, waited: float
+) -> NmbrsTransientError:
+    """A call Nmbrs kept throttling after ``waited`` seconds of honoured ``Retry-After``."""
+    error = _error(operation, method, response)
+    return NmbrsTransientError(
+        f"{error} (still throttled after waiting {waited:g} s in all: other tools may share "
+        "this API user's quota, or the connection's calls_per_second is above it)",
+        maybe_applied=False,  # a 429 is answered before anything is applied
+        service=SERVICE,
+        operation=operation,
+    )
 
 
 def _retry_after(response: requests.Response, default: float) -> float:

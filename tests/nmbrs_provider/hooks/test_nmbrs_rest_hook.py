@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ import pytest
 from nmbrs_provider.backend import NmbrsBackend
 from nmbrs_provider.core.holdings import ChangeSet, CodeChange, EmployeeChange, Holding
 from nmbrs_provider.core.periods import PayrollPeriod, PeriodType
-from nmbrs_provider.exceptions import NmbrsPermissionError
+from nmbrs_provider.exceptions import NmbrsPermissionError, NmbrsTransientError
 from nmbrs_provider.hooks.nmbrs_rest import NmbrsRestHook
 from nmbrs_sandbox.rest.ids import company_uuid, employee_uuid
 from tests.nmbrs_provider.rest.conftest import authorize_in_process, rest_conn_json
@@ -162,6 +163,44 @@ def test_429_retry_after_is_honoured(authorized, nmbrs_sandbox):
     assert hook.calls.throttled == len(throttled)
     assert elapsed >= 0.9 * len(throttled)  # waited Retry-After before each retry
     assert hook.call_stats.retries[("REST", "getCompanies")] == len(throttled)
+
+
+def _throttled_calls(sandbox) -> int:
+    return len([c for c in rest_calls(sandbox, "getCompanies") if c["http_status"] == 429])
+
+
+def test_a_long_throttle_is_waited_out_not_counted_as_failed_tries(authorized, nmbrs_sandbox):
+    """Another tool on the same API user keeps Nmbrs answering 429 for longer than a failing
+    call's 5 tries: the read waits it out (each Retry-After honoured) and then succeeds."""
+    hook = NmbrsRestHook(authorized)
+    hook.list_companies()
+    # every call, the 429s included, counts in a 2 s window that allows 1: throttled until lifted
+    nmbrs_sandbox.set_knobs(rest_throttle_limit=1, rest_throttle_window_s=2.0, rest_retry_after_s=1)
+    result: dict[str, object] = {}
+    reader = threading.Thread(target=lambda: result.update(companies=hook.list_companies()))
+    reader.start()
+    deadline = time.monotonic() + 120
+    while _throttled_calls(nmbrs_sandbox) < hook.calls.attempts + 2:
+        assert reader.is_alive(), f"the read gave up after {_throttled_calls(nmbrs_sandbox)} 429s"
+        assert time.monotonic() < deadline, "the throttle never answered 429"
+        time.sleep(0.2)
+    nmbrs_sandbox.set_knobs(rest_throttle_limit=0)
+    reader.join(timeout=60)
+    assert not reader.is_alive()
+    assert result["companies"], "the throttled read did not return the companies"
+    assert hook.calls.throttled == _throttled_calls(nmbrs_sandbox) > hook.calls.attempts
+
+
+def test_a_throttle_past_the_wait_budget_fails_clearly_as_transient(authorized, nmbrs_sandbox):
+    hook = NmbrsRestHook(authorized, throttle_wait_seconds=2)
+    hook.list_companies()
+    nmbrs_sandbox.set_knobs(rest_throttle_limit=1, rest_throttle_window_s=5.0, rest_retry_after_s=1)
+    try:
+        with pytest.raises(NmbrsTransientError, match=r"429.*still throttled after waiting 2 s"):
+            hook.list_companies()
+    finally:
+        nmbrs_sandbox.set_knobs(rest_throttle_limit=0)
+    assert _throttled_calls(nmbrs_sandbox) == 3  # the first answer and the two waited for
 
 
 def test_missing_write_scope_fails_before_any_write(rest_conn, nmbrs_sandbox, monkeypatch):
