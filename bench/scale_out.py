@@ -234,6 +234,8 @@ def render(args: argparse.Namespace, results: dict[int, dict[str, Any]]) -> str:
     for k in range(args.accounts):
         row(f"busiest second, API user {k + 1}", lambda r, k=k: str(r["busiest"][k]))
     row("calls delayed by the throttle", lambda r: str(r["throttled"]))
+    row("CPU of the company tasks (s)", lambda r: f"{sum(t['cpu_s'] for t in r['tasks']):.0f}")
+    row("CPU of the sandbox servers (s)", lambda r: f"{sum(r['sandbox_cpu_s']):.0f}")
     row("Nmbrs holds the desired state", lambda r: "yes" if r["state_ok"] else "NO")
     return "\n".join(lines)
 
