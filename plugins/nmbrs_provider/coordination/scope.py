@@ -4,8 +4,12 @@ Inside ``with shared_call_budgets(connect):`` every Nmbrs client the process bui
 a :class:`LeasedPacer` on a lease of its API user (``soap.pacing.account_pacer`` asks the
 installed factory). The lease is taken when the client is built, which fails at once, with
 the reason, when the warehouse cannot be reached; a heartbeat thread renews it every
-:data:`RENEW_SECONDS`, and leaving the block releases it. The same applies to any client of
-the provider (a REST one too) that gets its pacer from ``account_pacer``.
+:data:`RENEW_SECONDS`, and leaving the block releases it. A lease whose pacer has started no
+call for :data:`IDLE_SECONDS` is released too (the task is reading the warehouse or
+planning), so the API user's other tasks get its share; the pacer's next call takes the same
+lease up again while its claim still counts (:func:`leases.resume`), or joins anew. The same
+applies to any client of the provider (a REST one too) that gets its pacer from
+``account_pacer``.
 """
 
 from __future__ import annotations
