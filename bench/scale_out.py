@@ -42,20 +42,24 @@ def user(k: int) -> tuple[str, str, str]:
     return f"bench_nmbrs_{k}", f"bench{k}@example.com", f"bench-token-{k}"
 
 
-def scenario(bench: BenchScenario, accounts: int) -> dict[str, Any]:
+def scenario(bench: BenchScenario, accounts: int, only: int | None = None) -> dict[str, Any]:
+    """The sandbox scenario of every API user, or of API user ``only`` and its companies."""
     data = copy.deepcopy(bench.scenario)
+    owned = {k: [c for i, c in enumerate(bench.company_ids) if account_of(i, accounts) == k]
+             for k in range(accounts)}  # fmt: skip
     data["accounts"] = [
         {
             "username": user(k)[1],
             "token": user(k)[2],
             "domain": DOMAIN,
             "permissions": "all",
-            "companies": [
-                c for i, c in enumerate(bench.company_ids) if account_of(i, accounts) == k
-            ],
+            "companies": owned[k],
         }
         for k in range(accounts)
+        if only is None or k == only
     ]
+    if only is not None:
+        data["companies"] = [c for c in data["companies"] if c["id"] in owned[only]]
     return data
 
 
@@ -70,7 +74,7 @@ def _slot(tmpdir: str) -> None:
     tempfile.tempdir = None
 
 
-def _company_task(job: dict[str, Any]) -> int:
+def _company_task(job: dict[str, Any]) -> dict[str, Any]:
     import psycopg2
 
     from bench.sync_load import sync_one
@@ -80,12 +84,18 @@ def _company_task(job: dict[str, Any]) -> int:
 
     bench = _scenario(job["employees"], job["companies"], job["seed"])
     connect = functools.partial(psycopg2.connect, **job["connect"])
+    started, cpu = time.time(), time.process_time()
     with shared_call_budgets(connect, f"bench company {job['company_id']}"):
         sync_one(
             job["conn_id"], bench, job["company_id"], PayrollPeriod.parse(PERIOD),
             LoadConfig(**job["load"]), job["batch"],
         )  # fmt: skip
-    return job["company_id"]
+    return {
+        "company_id": job["company_id"],
+        "started": started,
+        "ended": time.time(),
+        "cpu_s": time.process_time() - cpu,
+    }
 
 
 def run_once(
@@ -120,31 +130,37 @@ def run_once(
             "batch": f"scale-{workers}-{batch}",
         }
         futures.append(pools[(i // args.accounts) % workers].submit(_company_task, job))
-    for future in futures:
-        future.result()
+    tasks = [future.result() for future in futures]
     wall = time.perf_counter() - started
     for pool in pools:
         pool.shutdown()
-    return {"wall_s": wall}
+    return {"wall_s": wall, "tasks": tasks}
+
+
+def _cpu_s(pid: int) -> float:
+    """User plus system CPU seconds process ``pid`` has used (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(args: argparse.Namespace) -> dict[int, dict[str, Any]]:
     # Imported before the task processes fork, as a Celery worker's pool has them loaded.
-    from bench.__main__ import busiest_second, state_ok
+    from bench.__main__ import busiest_second
+    from bench.account_servers import account_servers
     from bench.sync_load import WAREHOUSE_CONN_ID, load_warehouse
     from dev.local_warehouse import start_warehouse
     from nmbrs_provider.coordination import scope  # noqa: F401
     from nmbrs_provider.hooks import nmbrs  # noqa: F401
-    from nmbrs_sandbox import Sandbox
 
     bench = _scenario(args.employees, args.companies, args.seed)
     results: dict[int, dict[str, Any]] = {}
-    sandbox = Sandbox(
-        scenario(bench, args.accounts), latency_ms=args.latency_ms, throttle_limit=THROTTLE_PER_S
-    )
+    # One sandbox server per API user, each in its own process (see bench.account_servers).
+    scenarios = [scenario(bench, args.accounts, only=k) for k in range(args.accounts)]
     with (
         tempfile.TemporaryDirectory(prefix="nmbrs-scale-") as base,
-        sandbox.start(host="127.0.0.1", port=0),
+        account_servers(
+            scenarios, bench.desired, latency_ms=args.latency_ms, throttle_limit=THROTTLE_PER_S
+        ) as servers,
     ):
         home = Path(base)
         os.chmod(home, 0o755)  # noqa: S103 - PostgreSQL may run as another user (root)
@@ -153,7 +169,7 @@ def measure(args: argparse.Namespace) -> dict[int, dict[str, Any]]:
             os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(
                 {
                     "conn_type": "nmbrs", "login": username, "password": token,
-                    "host": sandbox.url,
+                    "host": servers[k].url,
                     "extra": {"domain": DOMAIN, "calls_per_second": args.calls_per_second},
                 }
             )  # fmt: skip
@@ -164,19 +180,31 @@ def measure(args: argparse.Namespace) -> dict[int, dict[str, Any]]:
         with start_warehouse(home / "pgdata", dbname="coordination", durable=False) as pg:
             load_warehouse(pg, bench)
             os.environ[f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}"] = pg.airflow_conn_json()
-            for workers in (1, 2):
-                sandbox.reset()
+            for workers in args.workers:
+                for server in servers:
+                    server.ask("reset")
                 print(f"... scale-out: {bench.employees:,} employees on {workers} worker(s)",
                       flush=True)  # fmt: skip
+                cpu = [_cpu_s(server.process.pid) for server in servers]
                 result = run_once(workers, bench, args, pg.connect_kwargs(), home)
-                calls = sandbox.calls()
+                result["sandbox_cpu_s"] = [
+                    _cpu_s(server.process.pid) - before
+                    for server, before in zip(servers, cpu, strict=True)
+                ]
+                per_user = [server.ask("calls") for server in servers]
+                calls = [c for log in per_user for c in log]
                 result["calls"] = len(calls)
                 result["throttled"] = sum(1 for c in calls if c.get("throttled"))
-                result["busiest"] = [
-                    busiest_second([c for c in calls if c["username"] == user(k)[1]])
-                    for k in range(args.accounts)
-                ]
-                result["state_ok"] = state_ok(sandbox, bench)
+                result["busiest"] = [busiest_second(log) for log in per_user]
+                result["state_ok"] = all(server.ask("state_ok") for server in servers)
+                if args.profile:
+                    from bench.scale_profile import profile
+
+                    company_of = {
+                        e["id"]: c["id"] for c in bench.scenario["companies"]
+                        for e in c["employees"]
+                    }  # fmt: skip
+                    print(profile(result, per_user, args, company_of), flush=True)
                 results[workers] = result
     return results
 
@@ -206,6 +234,8 @@ def render(args: argparse.Namespace, results: dict[int, dict[str, Any]]) -> str:
     for k in range(args.accounts):
         row(f"busiest second, API user {k + 1}", lambda r, k=k: str(r["busiest"][k]))
     row("calls delayed by the throttle", lambda r: str(r["throttled"]))
+    row("CPU of the company tasks (s)", lambda r: f"{sum(t['cpu_s'] for t in r['tasks']):.0f}")
+    row("CPU of the sandbox servers (s)", lambda r: f"{sum(r['sandbox_cpu_s']):.0f}")
     row("Nmbrs holds the desired state", lambda r: "yes" if r["state_ok"] else "NO")
     return "\n".join(lines)
 
@@ -219,6 +249,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--parallel-companies", type=int, default=4)
     parser.add_argument("--calls-per-second", type=float, default=140.0)
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 2], help="the runs (default: 1 2)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="print where each run's wall time went"
+    )
     return parser.parse_args(argv)
 
 

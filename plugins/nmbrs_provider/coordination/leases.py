@@ -60,6 +60,12 @@ update nmbrs_sync.call_budget_leases
        expires_at = least(expires_at, clock_timestamp() + make_interval(secs => %(hold)s))
  where lease_id = %(lease_id)s and expires_at > now()
 """
+_RESUME = """
+update nmbrs_sync.call_budget_leases
+   set released = false, expires_at = now() + make_interval(secs => %(ttl)s)
+ where lease_id = %(lease_id)s and expires_at > now()
+returning lease_id
+"""
 
 
 class LeaseLost(RuntimeError):
@@ -108,6 +114,20 @@ def renew(conn: Any, account: str, lease_id: int, before_commit: Callable[[int],
     """
     with conn, conn.cursor() as cursor:
         return _decide(cursor, account, lease_id, before_commit, lock=True)
+
+
+def resume(conn: Any, account: str, lease_id: int, before_commit: Callable[[int], None]) -> Renewal:
+    """Take a released lease up again while it still counts (its task's pacer went idle and
+    now calls again): its own held claim does not stand in its way, as a new lease's would.
+
+    Raises :class:`LeaseLost` when it no longer counts (then :func:`join` anew).
+    """
+    with conn, conn.cursor() as cursor:
+        cursor.execute(_LOCK, {"account": account})
+        cursor.execute(_RESUME, {"lease_id": lease_id, "ttl": TTL_SECONDS})
+        if cursor.fetchone() is None:
+            raise LeaseLost(f"lease {lease_id} expired")
+        return _decide(cursor, account, lease_id, before_commit)
 
 
 def release(conn: Any, lease_id: int) -> None:

@@ -51,6 +51,11 @@ class LeasedPacer(CallPacer):
         self._reason = "no lease was granted yet"
         self._starts: collections.deque[float] = collections.deque()
         self.calls_per_second = 0.0
+        #: Set by the coordinator: asks the heartbeat to take a lease again (a dozing pacer).
+        self.on_wake: Callable[[], None] | None = None
+        self._dozing = False
+        self._waiting = 0
+        self._last_use = clock()
 
     @property
     def share(self) -> int:
@@ -69,6 +74,29 @@ class LeasedPacer(CallPacer):
         """Send nothing more (the lease was released or lost); waiting calls raise."""
         with self._state:
             self._share, self._deadline, self._reason = 0, float("-inf"), reason
+            self._dozing = False
+
+    def doze(self, idle_seconds: float) -> bool:
+        """Give up the share when no call has started or waited for ``idle_seconds``: the
+        coordinator then releases the lease, and the next call asks for one again
+        (:attr:`on_wake`). Return whether the pacer dozed off."""
+        with self._state:
+            if self._waiting or self._clock() - self._last_use < idle_seconds:
+                return False
+            self._share, self._dozing = 0, True
+            self.calls_per_second = 0.0
+            return True
+
+    @property
+    def dozing(self) -> bool:
+        with self._state:
+            return self._dozing
+
+    def wake_deadline(self, valid_until: float) -> None:
+        """The heartbeat took up the call to rejoin: waiting calls wait until ``valid_until``."""
+        with self._state:
+            self._dozing = False
+            self._deadline = valid_until
 
     def lapse_reason(self, reason: str) -> None:
         """What a call that finds the lease lapsed is told (the heartbeat's last failure)."""
@@ -77,11 +105,26 @@ class LeasedPacer(CallPacer):
 
     def wait(self) -> float:
         """Block until this call may start; return the seconds waited."""
+        with self._state:
+            self._waiting += 1
+        try:
+            return self._wait()
+        finally:
+            with self._state:
+                self._waiting -= 1
+                self._last_use = self._clock()
+
+    def _wait(self) -> float:
         waited = 0.0
         with self._gate:
             while True:
                 with self._state:
                     share, deadline, reason = self._share, self._deadline, self._reason
+                    dozing = self._dozing
+                if dozing and self.on_wake is not None:
+                    self.on_wake()  # the heartbeat joins again and grants a share
+                    with self._state:
+                        share, deadline, reason = self._share, self._deadline, self._reason
                 now = self._clock()
                 if now >= deadline:
                     raise LeaseLapsed(

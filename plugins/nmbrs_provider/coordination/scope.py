@@ -4,13 +4,18 @@ Inside ``with shared_call_budgets(connect):`` every Nmbrs client the process bui
 a :class:`LeasedPacer` on a lease of its API user (``soap.pacing.account_pacer`` asks the
 installed factory). The lease is taken when the client is built, which fails at once, with
 the reason, when the warehouse cannot be reached; a heartbeat thread renews it every
-:data:`RENEW_SECONDS`, and leaving the block releases it. The same applies to any client of
-the provider (a REST one too) that gets its pacer from ``account_pacer``.
+:data:`RENEW_SECONDS`, and leaving the block releases it. A lease whose pacer has started no
+call for :data:`IDLE_SECONDS` is released too (the task is reading the warehouse or
+planning), so the API user's other tasks get its share; the pacer's next call takes the same
+lease up again while its claim still counts (:func:`leases.resume`), or joins anew. The same
+applies to any client of the provider (a REST one too) that gets its pacer from
+``account_pacer``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -31,6 +36,9 @@ log = logging.getLogger(__name__)
 #: How often each lease is renewed (and its share rebalanced); a lease waiting for its first
 #: share renews twice as often.
 RENEW_SECONDS = 0.25
+#: A lease whose task has not called Nmbrs for this long is released (the task is reading the
+#: warehouse, say), so the other tasks of its API user get its share; its next call joins again.
+IDLE_SECONDS = 1.0
 
 
 class CoordinationUnavailable(NmbrsTransientError):
@@ -63,6 +71,8 @@ class _AccountLease:
         self.calls_per_second = calls_per_second
         self.pacer = LeasedPacer(_describe(account))
         self.lease_id: int | None = None
+        #: Released while its pacer dozes (no call for IDLE_SECONDS); resumed on the next call.
+        self.released = False
 
     def apply(self, renewal: leases.Renewal, sent_at: float) -> None:
         self.lease_id = renewal.lease_id
@@ -91,6 +101,7 @@ class BudgetCoordinator:
         self._db = threading.Lock()
         self._accounts: dict[tuple[str, int], _AccountLease] = {}
         self._stop = threading.Event()
+        self._poke = threading.Event()  # wakes the heartbeat early (stop, or a dozing pacer)
         self._thread: threading.Thread | None = None
         self._failing: str | None = None
 
@@ -113,9 +124,15 @@ class BudgetCoordinator:
                         "workers through the warehouse and are never sent unpaced: check the "
                         "warehouse connection; Airflow retries the task."
                     ) from None
+                entry.pacer.on_wake = functools.partial(self._wake, entry)
                 self._accounts[(account, rate)] = entry
         self._start_heartbeat()
         return entry.pacer
+
+    def _wake(self, entry: _AccountLease) -> None:
+        """A call of a dozing pacer: have the heartbeat join again right away."""
+        entry.pacer.wake_deadline(time.monotonic() + leases.TTL_SECONDS)
+        self._poke.set()
 
     # -- database -------------------------------------------------------------------------
     def _db_conn(self) -> Any:
@@ -136,7 +153,22 @@ class BudgetCoordinator:
 
     def _renew(self, entry: _AccountLease) -> None:
         sent_at = time.monotonic()
+        if entry.released and entry.pacer.dozing:
+            return  # released while idle: nothing to renew until the task calls again
         conn = self._db_conn()
+        if entry.released:  # the task calls again: resume the lease while it still counts
+            entry.released = False
+            try:
+                renewal = leases.resume(conn, entry.key, entry.lease_id, entry.lower_now)
+            except leases.LeaseLost:
+                entry.lease_id = None
+            else:
+                entry.apply(renewal, sent_at)
+                return
+        elif entry.lease_id is not None and entry.pacer.doze(IDLE_SECONDS):
+            leases.release(conn, entry.lease_id)  # its claim still counts for HOLD_SECONDS
+            entry.released = True
+            return
         if entry.lease_id is not None:
             try:
                 renewal = leases.renew(conn, entry.key, entry.lease_id, entry.lower_now)
@@ -160,8 +192,11 @@ class BudgetCoordinator:
 
     def _beat(self) -> None:
         while True:
-            waiting = any(e.pacer.share == 0 for e in list(self._accounts.values()))
-            if self._stop.wait(RENEW_SECONDS / 2 if waiting else RENEW_SECONDS):
+            entries = list(self._accounts.values())
+            waiting = any(e.pacer.share == 0 and not e.pacer.dozing for e in entries)
+            self._poke.wait(RENEW_SECONDS / 2 if waiting else RENEW_SECONDS)
+            self._poke.clear()
+            if self._stop.is_set():
                 return
             with self._db:
                 if self._stop.is_set():
@@ -185,12 +220,13 @@ class BudgetCoordinator:
     def close(self) -> None:
         """Stop the heartbeat and release every lease."""
         self._stop.set()
+        self._poke.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
         with self._db:
             for entry in self._accounts.values():
                 entry.pacer.revoke("the task released it")
-                if entry.lease_id is not None and self._conn is not None:
+                if entry.lease_id is not None and not entry.released and self._conn is not None:
                     try:
                         leases.release(self._conn, entry.lease_id)
                     except Exception as exc:
