@@ -120,6 +120,7 @@ def companies(request: Request) -> HTMLResponse:
                 "name": name,
                 "conn_id": company.nmbrs_conn_id,
                 "login": view.login,
+                "api": view.api,
                 "period_type": company.period_type.value,
                 "current_period": period,
                 "live_error": error,

@@ -48,13 +48,15 @@ _COMPANIES = """{% extends "base" %}
 <h1>Linked companies</h1>
 {% if problem %}<p class="msg">{{ problem }}</p>{% endif %}
 <table id="companies">
-<tr><th>Company</th><th>Nmbrs name</th><th>Connection</th><th>API user</th><th>Period type</th>
+<tr><th>Company</th><th>Nmbrs name</th><th>Connection</th><th>API</th><th>API user</th>
+<th>Period type</th>
 <th>Current period (Nmbrs)</th><th>DAG</th><th>Last run</th><th>Status</th><th>When</th>
 <th>Hours read</th><th>Sent</th><th>Excluded</th><th></th></tr>
 {% for c in companies %}<tr>
 <td>{{ c.company_id }}</td>
 <td>{{ c.name or "" }}</td>
 <td>{{ c.conn_id }}</td>
+<td class="api">{{ (c.api or "")|upper }}</td>
 <td>{{ c.login or "" }}</td>
 <td>{{ c.period_type }}</td>
 <td>{% if c.current_period %}{{ c.current_period }}{% else %}<span class="bad">{{ c.live_error
@@ -80,6 +82,8 @@ _COMPANIES = """{% extends "base" %}
 _HISTORY = """{% extends "base" %}{% from "pager" import pager %}
 {% block body %}
 <h1>History of company {{ company_id }}</h1>
+<p class="muted">Runs under this id and under every other id of the same Nmbrs company number
+(a company moved from SOAP to REST keeps its history).</p>
 <form method="get"><input type="hidden" name="company" value="{{ company_id }}">
 <label>Period <input name="period" value="{{ period or '' }}" placeholder="2026-11-M"></label>
 <button type="submit">Show</button></form>
@@ -87,12 +91,14 @@ _HISTORY = """{% extends "base" %}{% from "pager" import pager %}
  %}.</p>{% else %}
 <table id="history">
 <tr><th>Period</th><th>Attempt</th><th>Status</th><th>Dry run</th><th>Started</th>
-<th>Airflow run</th><th>Hours read</th><th>Sent</th><th>Planned</th><th>Excluded</th>
+<th>Company id</th><th>API</th><th>Airflow run</th><th>Hours read</th><th>Sent</th>
+<th>Planned</th><th>Excluded</th>
 <th>Balance</th><th></th></tr>
 {% for r in page.rows %}<tr>
 <td>{{ r.period }}</td><td class="num">{{ r.attempt }}</td>
 <td class="status-{{ r.status }}">{{ r.status }}</td><td>{{ "yes" if r.dry_run else "no" }}</td>
 <td>{{ r.started_at|when }}</td>
+<td class="company">{{ r.company_id }}</td><td class="api">{{ (r.nmbrs_api or "")|upper }}</td>
 <td>{% if r.airflow_run_id and r.dag_id %}<a target="_top" href="{{ ui_root }}/dags/{{
  r.dag_id|urlencode }}/runs/{{ r.airflow_run_id|urlencode }}">{{ r.airflow_run_id }}</a>{% else
  %}{{ r.airflow_run_id or "" }}{% endif %}</td>
@@ -111,6 +117,8 @@ _RUN = """{% extends "base" %}{% from "pager" import pager %}
 <table id="run">
 <tr><th>Company</th><td>{{ run.company_id if run.company_id is not none else "none (unrouted)"
  }}</td></tr>
+<tr><th>Nmbrs API / company number</th><td>{{ (run.nmbrs_api or "unknown")|upper }} / {{
+ run.company_number if run.company_number is not none else "unknown" }}</td></tr>
 <tr><th>Period</th><td>{{ run.period }}</td></tr>
 <tr><th>Attempt</th><td>{{ run.attempt }}</td></tr>
 <tr><th>Status</th><td class="status-{{ run.status }}">{{ run.status }}</td></tr>
