@@ -189,16 +189,18 @@ def _connection_access() -> Any:
     "/check/{connection_id}", response_class=HTMLResponse, dependencies=[_connection_access()]
 )
 def check(request: Request, connection_id: str) -> HTMLResponse:
-    """The permission report of ``python -m nmbrs_provider check`` for one connection."""
-    from nmbrs_provider.permissions import PERMISSIONS
+    """The permission report of ``python -m nmbrs_provider check`` for one connection: SOAP
+    permissions of the API user, or REST scopes of the grant and endpoints answering 403."""
+    from nmbrs_provider.rest.errors import authorize_command
 
     report, error = live.permission_report(connection_id)
+    found = report.as_dict() if report is not None else None
     return _page(
         request,
         "check",
         conn_id=connection_id,
-        report=report,
+        report=found,
         error=error,
-        total=len(PERMISSIONS),
-        needed_for={p.name: p.needed_for for p in PERMISSIONS},
+        rest=bool(found and found.get("api") == "rest"),
+        authorize=authorize_command(connection_id),
     )

@@ -174,20 +174,29 @@ _CHECK = """{% extends "base" %}
 {% block body %}
 <h1>Check of connection {{ conn_id }}</h1>
 {% if error %}<p class="bad" id="check-error">{{ error }}</p>{% else %}
-<p id="check-summary" class="{{ 'ok' if report.ok else 'bad' }}">API user {{ report.username }}:
- {{ report.granted|length }} of {{ total }} permissions granted.
- {% if report.ok %}All required permissions are granted.{% endif %}</p>
-{% if report.missing %}<h2>Missing (the sync cannot run without them)</h2><ul>
-{% for name in report.missing %}<li>{{ name }} &ndash; {{ needed_for[name] }}</li>{% endfor %}
-</ul>{% endif %}
-{% if report.optional_missing %}<h2>Missing, optional (the sync works around them)</h2><ul>
-{% for name in report.optional_missing %}<li>{{ name }} &ndash; {{ needed_for[name] }}</li>
-{% endfor %}</ul>{% endif %}
+{% set noun = "scopes" if rest else "permissions" %}
+{% set forbidden = report.get("forbidden_endpoints") or {} %}
+<p id="check-summary" class="{{ 'ok' if report.ok else 'bad' }}">{{ "OAuth client" if rest
+ else "API user" }} {{ report.username }} ({{ "REST" if rest else "SOAP" }}):
+ {{ report.granted|length }} of {{ report.needed_for|length }} {{ noun }} granted.
+ {% if report.ok %}All required {{ noun }} are granted.{% endif %}</p>
+{% for title, names, id in [("Missing (the sync cannot run without them)", report.missing,
+ "missing"), ("Missing, optional (the sync works around them)", report.optional_missing,
+ "optional-missing")] %}{% if names %}<h2>{{ title }}</h2><ul id="{{ id }}">
+{% for name in names %}<li>{{ name }} &ndash; {{ report.needed_for[name] }}{% if rest
+ %}<ul>{% for e in report.endpoints[name] %}<li><code>{{ e }}</code></li>{% endfor
+ %}</ul>{% endif %}</li>{% endfor %}
+</ul>{% endif %}{% endfor %}
+{% if forbidden %}<h2>Endpoints that answered 403</h2><ul id="forbidden">
+{% for endpoint, scope in forbidden.items() %}<li><code>{{ endpoint }}</code> (scope {{ scope
+ }})</li>{% endfor %}</ul>{% endif %}
 {% if report.unchecked %}<h2>Could not be checked (Nmbrs did not answer)</h2><ul>
 {% for name, why in report.unchecked.items() %}<li>{{ name }}: {{ why }}</li>{% endfor %}</ul>
 {% endif %}
-{% if report.missing or report.optional_missing %}<p>Fix: in Nmbrs, tick these operations in the
- API user's template.</p>{% endif %}{% endif %}
+{% if report.missing or report.optional_missing or forbidden %}<p id="check-fix">Fix: {% if rest
+ %}add the scopes to the connection's scopes (and the app's registration), then run
+ <code>{{ authorize }}</code>.{% else %}in Nmbrs, tick these operations in the API user's
+ template.{% endif %}</p>{% endif %}{% endif %}
 {% endblock %}"""
 
 _ERROR = """{% extends "base" %}{% block body %}<h1>{{ title }}</h1>
