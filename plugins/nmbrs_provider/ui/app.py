@@ -170,7 +170,10 @@ def run(
                 "run": found,
                 "exclusions": queries.exclusions(conn, run_id),
                 "sent": queries.sent_lines(conn, run_id, offset=sent_offset),
-                "plan": queries.plan_lines(conn, run_id, offset=plan_offset),
+                # The plan diff is shown for dry runs only (a real run's lines say what it did).
+                "plan": queries.plan_lines(conn, run_id, offset=plan_offset)
+                if found["dry_run"]
+                else None,
             }
     except PageProblem as exc:
         return _problem(request, exc)
