@@ -15,6 +15,10 @@
   and 2.2 sent lines per employee; and about 0.5 excluded rows per employee over seven
   reasons (fixed-hour contracts, breaks, not approved, unmapped purpose, unknown personnel
   number, no user code, zero hours). Every run balances (``period_balance``).
+
+The run rows are those of a ledger from before runs stored their totals (``totals_at``
+null): applying the ledger DDL again stores them (``bench/ui_page.py`` measures the page before
+and after that).
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ _EXCLUSIONS = (
 _RUN_COLUMNS = (
     "run_id", "dag_id", "airflow_run_id", "company_id", "period", "started_at", "finished_at",
     "status", "dry_run", "hours_read", "hours_sent", "hours_excluded", "employees_written",
-    "employees_unchanged", "message",
+    "employees_unchanged", "message", "nmbrs_api", "company_number",
 )  # fmt: skip
 
 
@@ -298,6 +302,8 @@ def _run_row(
         "message": "NmbrsTransientError: Nmbrs did not answer (HTTP 503)"
         if failed
         else f"{kind}; {employees} employees",
+        "nmbrs_api": "soap",
+        "company_number": company.index + 1,  # as the sandbox numbers the company
     }
 
 

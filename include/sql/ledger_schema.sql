@@ -153,12 +153,56 @@ begin
 end
 $ledger$;
 
--- Which API each run used ('soap' or 'rest'; null on runs from before REST).
+-- Which API each run used ('soap' or 'rest'; null on runs from before REST), and the Nmbrs
+-- company number (both APIs report it): a company moved from SOAP to REST gets a new id but
+-- keeps its number, which links its runs under either id.
 alter table nmbrs_sync.runs add column if not exists nmbrs_api text;
+alter table nmbrs_sync.runs add column if not exists company_number bigint;
+
+-- A run's totals of its own lines, stored when it finishes (ledger_finish_run.sql), so the
+-- Nmbrs page lists runs without summing their lines: sent lines (all actions) and the hours of
+-- those that Nmbrs holds (insert, unchanged, correction), plan lines and their desired hours,
+-- excluded rows and their hours. totals_at is null until they are stored; readers then sum
+-- the lines (period_balance does, always).
+alter table nmbrs_sync.runs
+    add column if not exists lines_sent integer,
+    add column if not exists sent_total numeric(12, 2),
+    add column if not exists lines_planned integer,
+    add column if not exists planned_total numeric(12, 2),
+    add column if not exists rows_excluded integer,
+    add column if not exists excluded_total numeric(12, 2),
+    add column if not exists totals_at timestamptz;
+
+-- Runs finished before the totals existed (or by a ledger_finish_run.sql of one's own that
+-- does not store them) get them here, once: nothing is written when every finished run has
+-- its totals.
+update nmbrs_sync.runs as r
+set lines_sent = (select count(*) from nmbrs_sync.sent_lines as sl where sl.run_id = r.run_id),
+    sent_total = coalesce((
+        select sum(sl.hours) from nmbrs_sync.sent_lines as sl
+        where sl.run_id = r.run_id and sl.action in ('insert', 'unchanged', 'correction')
+    ), 0),
+    lines_planned = (
+        select count(*) from nmbrs_sync.plan_lines as pl where pl.run_id = r.run_id
+    ),
+    planned_total = coalesce((
+        select sum(pl.desired_hours) from nmbrs_sync.plan_lines as pl
+        where pl.run_id = r.run_id and pl.desired_hours is not null
+    ), 0),
+    rows_excluded = (
+        select count(*) from nmbrs_sync.excluded_hours as eh where eh.run_id = r.run_id
+    ),
+    excluded_total = coalesce((
+        select sum(eh.hours) from nmbrs_sync.excluded_hours as eh where eh.run_id = r.run_id
+    ), 0),
+    totals_at = now()
+where r.totals_at is null and r.finished_at is not null;
 
 -- "What did we send for company X, period Y?" and "what happened to employee Z?"
 create index if not exists runs_company_period_idx
     on nmbrs_sync.runs (company_id, period, started_at desc);
+create index if not exists runs_company_number_idx
+    on nmbrs_sync.runs (company_number) where company_number is not null;
 create index if not exists runs_unfinished_idx
     on nmbrs_sync.runs (started_at) where finished_at is null;
 create index if not exists sent_lines_company_period_idx

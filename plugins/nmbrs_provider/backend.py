@@ -73,6 +73,11 @@ class NmbrsBackend(Protocol):
         ...
 
     @property
+    def api(self) -> str:
+        """Which Nmbrs API the backend speaks: ``"soap"`` or ``"rest"`` (the ledger records it)."""
+        ...
+
+    @property
     def namespace(self) -> str:
         """Where the data lives, for lineage: the SOAP domain, the REST API's host."""
         ...

@@ -19,10 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 
+from nmbrs_sandbox.rest.ids import company_uuid
 from tests.airflow_fixtures import ROOT
 from tests.dags.sync_world import EVENTS, HORECA, PERIOD, SyncRun, SyncWorld, own_world
 from tests.nmbrs_provider.conftest import DEMO_USER, nmbrs_conn_json
+from tests.nmbrs_provider.rest.conftest import authorize_in_process, rest_conn_json
 from tests.scheduling.airflow_services import HOST, AirflowServices, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,6 +42,9 @@ CHROMIUM_ARGS = [
 ]
 USER = "payroll"
 OFFLINE = 77777  # a configured company whose connection cannot reach Nmbrs
+#: Companies on REST connections (page only): every scope, and a grant of two read scopes.
+REST_EVENTS, REST_HORECA = company_uuid(EVENTS), company_uuid(HORECA)
+NARROW_SCOPES = "company.info.read employee.info.read offline_access"
 UPSTREAM_FIX = "apache/airflow#73298"
 #: A note a user typed, stored in the ledger: the page must show it as text, not run it.
 HOSTILE = "<img src=x onerror=\"document.title='pwned'\">Keeping note"
@@ -68,11 +74,32 @@ def world(warehouse, airflow_env, tmp_path_factory) -> Iterator[tuple[SyncWorld,
         # Nmbrs cannot be reached instead of failing or hanging.
         offline = nmbrs_conn_json(f"http://{HOST}:{free_port()}", *DEMO_USER)
         world.env["AIRFLOW_CONN_NMBRS_OFFLINE"] = offline
+        # Two REST connections, authorized by the demo user: one with every scope, one whose
+        # grant lacks the sync's employment and payment scopes.
+        rest = {
+            "AIRFLOW_CONN_NMBRS_REST": rest_conn_json(world.sandbox.url),
+            "AIRFLOW_CONN_NMBRS_REST_NARROW": rest_conn_json(
+                world.sandbox.url, scopes=NARROW_SCOPES
+            ),
+            "NMBRS_TOKEN_KEY": Fernet.generate_key().decode(),
+        }
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in {
+                **rest,
+                "AIRFLOW_CONN_KEEPING_WAREHOUSE": world.db.airflow_conn_json(),
+            }.items():
+                patch.setenv(name, value)
+            for conn_id in ("nmbrs_rest", "nmbrs_rest_narrow"):
+                authorize_in_process(conn_id, world.sandbox)
+        world.env.update(rest)
         world.configure(
             extra_companies=[
-                {"company_id": OFFLINE, "nmbrs_conn_id": "nmbrs_offline", "organisations": [3]}
+                {"company_id": OFFLINE, "nmbrs_conn_id": "nmbrs_offline", "organisations": [3]},
+                {"company_id": REST_EVENTS, "nmbrs_conn_id": "nmbrs_rest", "organisations": [4]},
+                {"company_id": REST_HORECA, "nmbrs_conn_id": "nmbrs_rest_narrow",
+                 "organisations": [5]},
             ]
-        )
+        )  # fmt: skip
         yield world, run
 
 
@@ -180,6 +207,10 @@ def test_the_page_through_the_ui_navigation(airflow, world, browser, tmp_path):
     for expected in (str(HORECA), str(EVENTS), "Acme Horeca", "nmbrs_default", PERIOD,
                      "succeeded", "nmbrs_payroll_sync"):  # fmt: skip
         assert expected in text, (expected, text)
+    api = {company: frame.locator(f"tr:has(td:text-is('{company}')) td.api").inner_text()
+           for company in (HORECA, REST_EVENTS)}  # fmt: skip
+    assert api == {HORECA: "SOAP", REST_EVENTS: "REST"}  # each company's API
+    assert PERIOD in frame.locator(f"tr:has(td:text-is('{REST_EVENTS}'))").inner_text()
     offline = frame.locator(f"tr:has(td:text-is('{OFFLINE}'))").inner_text()
     assert "Nmbrs cannot be reached" in offline or "did not answer" in offline, offline
     token = json.loads(sync_world.env["AIRFLOW_CONN_NMBRS_DEFAULT"])["password"]
@@ -190,6 +221,8 @@ def test_the_page_through_the_ui_navigation(airflow, world, browser, tmp_path):
     history.wait_for(timeout=60_000)
     assert run.airflow_run_id in history.inner_text()
     assert "balanced" in history.inner_text()
+    assert {history.locator("td.api").nth(i).inner_text()
+            for i in range(history.locator("td.api").count())} == {"SOAP"}  # fmt: skip
     _shot(page, tmp_path, "nmbrs_history")
 
     history.get_by_role("link", name="open").first.click()
@@ -231,6 +264,24 @@ def test_check_a_connection(airflow, browser, tmp_path):
     error.wait_for(timeout=120_000)
     assert any(m in error.inner_text() for m in ("cannot be reached", "did not answer"))
     _shot(page, tmp_path, "nmbrs_check_offline")
+
+    frame.get_by_role("link", name="Linked companies").click()
+    frame.get_by_role("button", name="Check nmbrs_rest", exact=True).click(timeout=60_000)
+    summary.wait_for(timeout=120_000)
+    assert "(REST)" in summary.inner_text()
+    assert "All required scopes are granted" in summary.inner_text()
+    frame.get_by_role("link", name="Linked companies").click()
+    frame.get_by_role("button", name="Check nmbrs_rest_narrow").click(timeout=60_000)
+    missing = frame.locator("ul#missing")
+    missing.wait_for(timeout=120_000)
+    assert "employee.payment" in missing.inner_text()
+    assert "employee.employment.read" in missing.inner_text()
+    forbidden = frame.locator("ul#forbidden").inner_text()
+    assert "GET /api/companies/{companyId}/employees/schedules" in forbidden  # probed: 403
+    assert "All required" not in summary.inner_text()
+    fix = frame.locator("#check-fix").inner_text()
+    assert "python -m nmbrs_provider authorize --conn-id nmbrs_rest_narrow" in fix
+    _shot(page, tmp_path, "nmbrs_check_rest_narrow")
 
 
 @pytest.mark.xfail(

@@ -98,7 +98,7 @@ def test_a_uuid_company_is_recorded(warehouse_db):
     warehouse_db.query(
         (SQL_DIR / "ledger_start_run.sql").read_text(),
         {"run_id": "rest-1", "dag_id": "d", "airflow_run_id": "a", "company_id": UUID,
-         "period": "2026-11-M", "dry_run": False},
+         "period": "2026-11-M", "dry_run": False, "nmbrs_api": "rest", "company_number": 1},
     )  # fmt: skip
     warehouse_db.execute(
         (SQL_DIR / "ledger_insert_sent_line.sql").read_text(),

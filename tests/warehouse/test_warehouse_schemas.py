@@ -27,6 +27,8 @@ def start_run(db: Database, run_id: str, **values: Any) -> None:
         "company_id": 54613,
         "period": "2026-11",
         "dry_run": False,
+        "nmbrs_api": "soap",
+        "company_number": 1,
     } | values
     assert db.query(sql("ledger_start_run.sql"), params)[0][0] == run_id
 

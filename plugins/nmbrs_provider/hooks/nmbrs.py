@@ -44,6 +44,8 @@ class NmbrsHook(NmbrsSoapCalls, NmbrsPermissionChecks, BaseHook):
     conn_name_attr = "nmbrs_conn_id"
     default_conn_name = "nmbrs_default"
     conn_type = "nmbrs"
+    #: Which API the hook speaks (the ledger records it per run).
+    api = "soap"
     hook_name = "Nmbrs"
 
     def __init__(

@@ -48,6 +48,8 @@ class NmbrsRestHook(BaseHook):
     conn_name_attr = "nmbrs_conn_id"
     default_conn_name = "nmbrs_rest_default"
     conn_type = "nmbrs_rest"
+    #: Which API the hook speaks (the ledger records it per run).
+    api = "rest"
     hook_name = "Nmbrs (REST)"
 
     def __init__(

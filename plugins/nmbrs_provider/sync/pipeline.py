@@ -65,6 +65,7 @@ __all__ = [
     "VerificationError",
     "apply",
     "classify_and_plan",
+    "company_number",
     "decide",
     "extract",
     "open_backend",
@@ -250,16 +251,17 @@ def sync_company(
     config.company(company_id)  # unknown ids fail here, naming the configured ones
     opened: list[str] = []
 
-    def open_run(period_text: str) -> None:
+    def open_run(period_text: str, number: int | None = None) -> None:
         warehouse.start_run(
             run_id=run.run_id, dag_id=run.dag_id, airflow_run_id=run.airflow_run_id,
             company_id=company_id, period=period_text, dry_run=dry_run,
+            nmbrs_api=nmbrs.api, company_number=number,
         )  # fmt: skip
         opened.append(period_text)
 
     try:
         period, decision = decide(nmbrs, config, company_id, period)
-        open_run(str(period))
+        open_run(str(period), company_number(nmbrs, company_id))
         if decision.action == SKIP:
             return finish_run(warehouse, run, company_id, period, "skipped", None, decision.reason)
         # Plan and write under one lock: a second run of this company and period waits, then
@@ -285,6 +287,18 @@ def sync_company(
 
 
 # -- step helpers ---------------------------------------------------------------------------------
+
+
+def company_number(nmbrs: NmbrsBackend, company_id: CompanyId) -> int | None:
+    """The company's Nmbrs number (the same under SOAP and REST; the ledger links a company's
+    runs under either id by it), or None when Nmbrs does not list the company."""
+    try:
+        companies = nmbrs.list_companies()
+    except NmbrsError as exc:  # the number only links history: never a reason to stop
+        log.warning("Company %s: no company number from Nmbrs (%s)", company_id, exc)
+        return None
+    wanted = str(company_id).lower()
+    return next((c.number for c in companies if str(c.id).lower() == wanted), None)
 
 
 def employees_frame(facts: Sequence[EmployeeFacts]) -> pd.DataFrame:

@@ -50,7 +50,10 @@ _RANGE = "organisation_ids period_start period_end user_ids project_ids task_ids
 SYNC_SQL: Mapping[str, SqlContract] = {
     "ledger_schema.sql": _contract(""),
     "extract_period_hours.sql": _contract(_RANGE, optional="user_ids project_ids task_ids"),
-    "ledger_start_run.sql": _contract("run_id dag_id airflow_run_id company_id period dry_run"),
+    "ledger_start_run.sql": _contract(
+        "run_id dag_id airflow_run_id company_id period dry_run nmbrs_api company_number",
+        optional="nmbrs_api company_number",
+    ),
     "ledger_finish_run.sql": _contract(
         "run_id status hours_read hours_sent hours_excluded employees_written "
         "employees_unchanged message"

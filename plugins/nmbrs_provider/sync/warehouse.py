@@ -171,9 +171,11 @@ class SyncWarehouse:
     # -- ledger -------------------------------------------------------------------------------
 
     def start_run(self, **run: Any) -> None:
-        """Record a run (run_id, dag_id, airflow_run_id, company_id, period, dry_run)."""
+        """Record a run (run_id, dag_id, airflow_run_id, company_id, period, dry_run, and
+        nmbrs_api and company_number: None when not given)."""
         with self._cursor() as cursor:
-            cursor.execute(self.sql("ledger_start_run.sql"), run)
+            params = {"nmbrs_api": None, "company_number": None, **run}
+            cursor.execute(self.sql("ledger_start_run.sql"), params)
 
     def finish_run(self, **run: Any) -> None:
         """Close a run with its status, totals and message."""

@@ -120,6 +120,7 @@ def companies(request: Request) -> HTMLResponse:
                 "name": name,
                 "conn_id": company.nmbrs_conn_id,
                 "login": view.login,
+                "api": view.api,
                 "period_type": company.period_type.value,
                 "current_period": period,
                 "live_error": error,
@@ -169,7 +170,10 @@ def run(
                 "run": found,
                 "exclusions": queries.exclusions(conn, run_id),
                 "sent": queries.sent_lines(conn, run_id, offset=sent_offset),
-                "plan": queries.plan_lines(conn, run_id, offset=plan_offset),
+                # The plan diff is shown for dry runs only (a real run's lines say what it did).
+                "plan": queries.plan_lines(conn, run_id, offset=plan_offset)
+                if found["dry_run"]
+                else None,
             }
     except PageProblem as exc:
         return _problem(request, exc)
@@ -188,16 +192,18 @@ def _connection_access() -> Any:
     "/check/{connection_id}", response_class=HTMLResponse, dependencies=[_connection_access()]
 )
 def check(request: Request, connection_id: str) -> HTMLResponse:
-    """The permission report of ``python -m nmbrs_provider check`` for one connection."""
-    from nmbrs_provider.permissions import PERMISSIONS
+    """The permission report of ``python -m nmbrs_provider check`` for one connection: SOAP
+    permissions of the API user, or REST scopes of the grant and endpoints answering 403."""
+    from nmbrs_provider.rest.errors import authorize_command
 
     report, error = live.permission_report(connection_id)
+    found = report.as_dict() if report is not None else None
     return _page(
         request,
         "check",
         conn_id=connection_id,
-        report=report,
+        report=found,
         error=error,
-        total=len(PERMISSIONS),
-        needed_for={p.name: p.needed_for for p in PERMISSIONS},
+        rest=bool(found and found.get("api") == "rest"),
+        authorize=authorize_command(connection_id),
     )

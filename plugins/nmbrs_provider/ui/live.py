@@ -36,6 +36,7 @@ class ConnectionView:
 
     conn_id: str
     login: str | None = None
+    api: str | None = None  # "soap" or "rest": the API of the connection's backend
     companies: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> (name, period)
     error: str | None = None
 
@@ -63,18 +64,19 @@ def explain(exc: BaseException) -> str:
 
 def _fetch(conn_id: str) -> ConnectionView:
     hook = _hook(conn_id)
+    api = getattr(hook, "api", None)
     try:
         settings = hook.settings  # the SOAP API user, or the REST app's OAuth client id
         login = getattr(settings, "username", None) or getattr(settings, "client_id", None)
     except Exception as exc:  # shown on the page
-        return ConnectionView(conn_id, error=explain(exc))
+        return ConnectionView(conn_id, api=api, error=explain(exc))
     try:
         companies = {
             cp.company.id: (cp.company.name, str(cp.period)) for cp in hook.list_company_periods()
         }
     except Exception as exc:  # shown on the page
-        return ConnectionView(conn_id, login, error=explain(exc))
-    return ConnectionView(conn_id, login, companies)
+        return ConnectionView(conn_id, login, api, error=explain(exc))
+    return ConnectionView(conn_id, login, api, companies)
 
 
 def connections(conn_ids: Iterable[str], *, timeout: float = LIVE_TIMEOUT_SECONDS) -> dict:

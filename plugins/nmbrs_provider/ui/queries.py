@@ -2,7 +2,8 @@
 
 Every function takes an open DB-API connection (from ``PostgresHook``) that :func:`read_only`
 has made read-only: the page can never change the ledger. Lists are paginated with a limit
-and offset; every query is served by an index of ``include/sql/ledger_schema.sql``.
+and offset; every query is served by an index of ``include/sql/ledger_schema.sql``. Lists of
+runs read run rows only: a run's totals are stored on its row when it finishes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ PAGE_SIZE = 50
 _LAST_RUNS = """
 select distinct on (r.company_id)
     r.company_id, r.run_id, r.dag_id, r.airflow_run_id, r.period, r.status, r.dry_run,
-    r.started_at, r.finished_at, r.hours_read, r.hours_sent, r.hours_excluded
+    r.started_at, r.finished_at, r.hours_read, r.hours_sent, r.hours_excluded, r.nmbrs_api,
+    r.company_number
 from nmbrs_sync.runs as r
 where r.company_id = any(%(company_ids)s::text[])
 order by r.company_id, r.started_at desc, r.run_id desc
@@ -30,50 +32,96 @@ _NEWEST_FIRST = """
     (substring({t}.period from '^[0-9]+-([0-9]+)-'))::int desc nulls last,
     {t}.period desc, {t}.started_at desc, {t}.run_id desc"""
 
-# The page of runs is chosen first; only its (at most PAGE_SIZE) runs get their balance, each
-# summed from the lines of that run alone (index-only scans of the *_run_hours_idx indexes).
+# A run's totals as its row stores them (ledger_finish_run.sql); a run without them (still
+# running, or finished before they existed) has them summed from its lines, as period_balance
+# does. coalesce evaluates a sum only when the stored total is null.
+_TOTALS = """
+    coalesce(r.sent_total, (
+        select coalesce(sum(sl.hours), 0) from nmbrs_sync.sent_lines as sl
+        where sl.run_id = r.run_id and sl.action in ('insert', 'unchanged', 'correction')
+    )) as hours_sent,
+    coalesce(r.planned_total, (
+        select coalesce(sum(pl.desired_hours), 0) from nmbrs_sync.plan_lines as pl
+        where pl.run_id = r.run_id and pl.desired_hours is not null
+    )) as hours_planned,
+    coalesce(r.excluded_total, (
+        select coalesce(sum(eh.hours), 0) from nmbrs_sync.excluded_hours as eh
+        where eh.run_id = r.run_id
+    )) as hours_excluded"""
+
+# The balance check of period_balance, from the totals above.
+_BALANCE = """
+    t.hours_read - case when t.dry_run then t.hours_planned else t.hours_sent end
+        - t.hours_excluded as difference,
+    t.hours_read = case when t.dry_run then t.hours_planned else t.hours_sent end
+        + t.hours_excluded as balanced"""
+
+# A company's ids: its own and those of runs with the same Nmbrs company number (a company
+# moved from SOAP to REST keeps its number under its new id).
+_LINKED = """
+linked as (
+    select %(company_id)s::text as company_id
+    union
+    select o.company_id from nmbrs_sync.runs as o
+    where o.company_id is not null and o.company_number in (
+        select m.company_number from nmbrs_sync.runs as m
+        where m.company_id = %(company_id)s::text and m.company_number is not null
+    )
+)"""
+
+_RUN_COLUMNS = """
+    r.run_id, r.dag_id, r.airflow_run_id, r.company_id, r.company_number, r.nmbrs_api,
+    r.period, r.status, r.dry_run, r.started_at, r.finished_at, r.message, r.hours_read"""
+
+# The page of runs is chosen from run rows first; only its (at most PAGE_SIZE) runs get their
+# totals, stored on each row (or summed from that run's lines when it has none).
 _HISTORY = f"""
-with runs as (
+with {_LINKED},
+runs as (
     select
-        r.run_id, r.dag_id, r.airflow_run_id, r.company_id, r.period, r.status, r.dry_run,
-        r.started_at, r.finished_at, r.message,
-        row_number() over (
-            partition by r.company_id, r.period order by r.started_at, r.run_id
-        ) as attempt
+        r.*,
+        row_number() over (partition by r.period order by r.started_at, r.run_id) as attempt
     from nmbrs_sync.runs as r
-    where r.company_id = %(company_id)s::text
+    where r.company_id in (select company_id from linked)
       and (%(period)s::text is null or r.period = %(period)s)
 ),
 page as (
     select * from runs as r
     order by {_NEWEST_FIRST.format(t="r")}
     limit %(limit)s offset %(offset)s
+),
+totals as (
+    select {_RUN_COLUMNS}, r.attempt, {_TOTALS}
+    from page as r
 )
-select
-    r.run_id, r.dag_id, r.airflow_run_id, r.company_id, r.period, r.attempt, r.status,
-    r.dry_run, r.started_at, r.finished_at, r.message,
-    b.hours_read, b.hours_sent, b.hours_planned, b.hours_excluded, b.difference, b.balanced
-from page as r
-join nmbrs_sync.period_balance as b using (run_id)
-order by {_NEWEST_FIRST.format(t="r")}
+select t.*, {_BALANCE}
+from totals as t
+order by {_NEWEST_FIRST.format(t="t")}
 """
 
-_HISTORY_COUNT = """
+_HISTORY_COUNT = f"""
+with {_LINKED}
 select count(*) from nmbrs_sync.runs
-where company_id = %(company_id)s::text and (%(period)s::text is null or period = %(period)s)
+where company_id in (select company_id from linked)
+  and (%(period)s::text is null or period = %(period)s)
 """
 
-_RUN = """
-select
-    r.run_id, r.dag_id, r.airflow_run_id, r.company_id, r.period, r.status, r.dry_run,
-    r.started_at, r.finished_at, r.message, r.employees_written, r.employees_unchanged,
-    (select count(*) from nmbrs_sync.runs as o
-      where o.company_id is not distinct from r.company_id and o.period = r.period
-        and (o.started_at, o.run_id) <= (r.started_at, r.run_id)) as attempt,
-    b.hours_read, b.hours_sent, b.hours_planned, b.hours_excluded, b.difference, b.balanced
-from nmbrs_sync.runs as r
-join nmbrs_sync.period_balance as b using (run_id)
-where r.run_id = %(run_id)s
+# Attempts of a period count the company's runs under every id of its company number.
+_RUN = f"""
+with totals as (
+    select
+        {_RUN_COLUMNS}, r.employees_written, r.employees_unchanged,
+        (select count(*) from nmbrs_sync.runs as o
+          where (o.company_id is not distinct from r.company_id
+                 or o.company_number = r.company_number)
+            and o.period = r.period
+            and (o.started_at, o.run_id) <= (r.started_at, r.run_id)) as attempt,
+        {_TOTALS}
+    from nmbrs_sync.runs as r
+    where r.run_id = %(run_id)s
+)
+select t.*, {_BALANCE}
+from totals as t
 """
 
 _SENT = """
@@ -84,7 +132,12 @@ order by employee_number nulls last, employee_id, hour_code nulls last, id
 limit %(limit)s offset %(offset)s
 """
 
-_SENT_COUNT = "select count(*) from nmbrs_sync.sent_lines where run_id = %(run_id)s"
+# Counts stored on the run row when it finished, else counted.
+_SENT_COUNT = """
+select coalesce(
+    (select lines_sent from nmbrs_sync.runs where run_id = %(run_id)s),
+    (select count(*) from nmbrs_sync.sent_lines where run_id = %(run_id)s))
+"""
 
 _PLAN = """
 select employee_id, employee_number, hour_code, current_hours, desired_hours, action
@@ -94,7 +147,11 @@ order by employee_number nulls last, employee_id, hour_code nulls last, id
 limit %(limit)s offset %(offset)s
 """
 
-_PLAN_COUNT = "select count(*) from nmbrs_sync.plan_lines where run_id = %(run_id)s"
+_PLAN_COUNT = """
+select coalesce(
+    (select lines_planned from nmbrs_sync.runs where run_id = %(run_id)s),
+    (select count(*) from nmbrs_sync.plan_lines where run_id = %(run_id)s))
+"""
 
 # Exclusions of a run by reason, and per reason the people (Keeping users) behind them.
 _EXCLUDED = """
@@ -194,8 +251,9 @@ def last_runs(conn: Any, company_ids: Iterable[int | str]) -> dict[int | str, di
 def history(
     conn: Any, company_id: int | str, *, period: str | None = None, offset: int = 0
 ) -> Page:
-    """Every run of a company (optionally one period), newest period first (then the newest
-    attempt first), with attempt numbers and the balance check; ``PAGE_SIZE`` runs from
+    """Every run of a company (optionally one period), under its id and every other id of its
+    Nmbrs company number (SOAP and REST), newest period first (then the newest attempt first),
+    with attempt numbers, the API of each run and the balance check; ``PAGE_SIZE`` runs from
     ``offset``."""
     params = {"company_id": str(company_id), "period": period or None}
     rows = _dicts(conn, _HISTORY, {**params, "limit": PAGE_SIZE, "offset": offset})

@@ -48,13 +48,15 @@ _COMPANIES = """{% extends "base" %}
 <h1>Linked companies</h1>
 {% if problem %}<p class="msg">{{ problem }}</p>{% endif %}
 <table id="companies">
-<tr><th>Company</th><th>Nmbrs name</th><th>Connection</th><th>API user</th><th>Period type</th>
+<tr><th>Company</th><th>Nmbrs name</th><th>Connection</th><th>API</th><th>API user</th>
+<th>Period type</th>
 <th>Current period (Nmbrs)</th><th>DAG</th><th>Last run</th><th>Status</th><th>When</th>
 <th>Hours read</th><th>Sent</th><th>Excluded</th><th></th></tr>
 {% for c in companies %}<tr>
 <td>{{ c.company_id }}</td>
 <td>{{ c.name or "" }}</td>
 <td>{{ c.conn_id }}</td>
+<td class="api">{{ (c.api or "")|upper }}</td>
 <td>{{ c.login or "" }}</td>
 <td>{{ c.period_type }}</td>
 <td>{% if c.current_period %}{{ c.current_period }}{% else %}<span class="bad">{{ c.live_error
@@ -80,6 +82,8 @@ _COMPANIES = """{% extends "base" %}
 _HISTORY = """{% extends "base" %}{% from "pager" import pager %}
 {% block body %}
 <h1>History of company {{ company_id }}</h1>
+<p class="muted">Runs under this id and under every other id of the same Nmbrs company number
+(a company moved from SOAP to REST keeps its history).</p>
 <form method="get"><input type="hidden" name="company" value="{{ company_id }}">
 <label>Period <input name="period" value="{{ period or '' }}" placeholder="2026-11-M"></label>
 <button type="submit">Show</button></form>
@@ -87,12 +91,14 @@ _HISTORY = """{% extends "base" %}{% from "pager" import pager %}
  %}.</p>{% else %}
 <table id="history">
 <tr><th>Period</th><th>Attempt</th><th>Status</th><th>Dry run</th><th>Started</th>
-<th>Airflow run</th><th>Hours read</th><th>Sent</th><th>Planned</th><th>Excluded</th>
+<th>Company id</th><th>API</th><th>Airflow run</th><th>Hours read</th><th>Sent</th>
+<th>Planned</th><th>Excluded</th>
 <th>Balance</th><th></th></tr>
 {% for r in page.rows %}<tr>
 <td>{{ r.period }}</td><td class="num">{{ r.attempt }}</td>
 <td class="status-{{ r.status }}">{{ r.status }}</td><td>{{ "yes" if r.dry_run else "no" }}</td>
 <td>{{ r.started_at|when }}</td>
+<td class="company">{{ r.company_id }}</td><td class="api">{{ (r.nmbrs_api or "")|upper }}</td>
 <td>{% if r.airflow_run_id and r.dag_id %}<a target="_top" href="{{ ui_root }}/dags/{{
  r.dag_id|urlencode }}/runs/{{ r.airflow_run_id|urlencode }}">{{ r.airflow_run_id }}</a>{% else
  %}{{ r.airflow_run_id or "" }}{% endif %}</td>
@@ -111,6 +117,8 @@ _RUN = """{% extends "base" %}{% from "pager" import pager %}
 <table id="run">
 <tr><th>Company</th><td>{{ run.company_id if run.company_id is not none else "none (unrouted)"
  }}</td></tr>
+<tr><th>Nmbrs API / company number</th><td>{{ (run.nmbrs_api or "unknown")|upper }} / {{
+ run.company_number if run.company_number is not none else "unknown" }}</td></tr>
 <tr><th>Period</th><td>{{ run.period }}</td></tr>
 <tr><th>Attempt</th><td>{{ run.attempt }}</td></tr>
 <tr><th>Status</th><td class="status-{{ run.status }}">{{ run.status }}</td></tr>
@@ -166,20 +174,29 @@ _CHECK = """{% extends "base" %}
 {% block body %}
 <h1>Check of connection {{ conn_id }}</h1>
 {% if error %}<p class="bad" id="check-error">{{ error }}</p>{% else %}
-<p id="check-summary" class="{{ 'ok' if report.ok else 'bad' }}">API user {{ report.username }}:
- {{ report.granted|length }} of {{ total }} permissions granted.
- {% if report.ok %}All required permissions are granted.{% endif %}</p>
-{% if report.missing %}<h2>Missing (the sync cannot run without them)</h2><ul>
-{% for name in report.missing %}<li>{{ name }} &ndash; {{ needed_for[name] }}</li>{% endfor %}
-</ul>{% endif %}
-{% if report.optional_missing %}<h2>Missing, optional (the sync works around them)</h2><ul>
-{% for name in report.optional_missing %}<li>{{ name }} &ndash; {{ needed_for[name] }}</li>
-{% endfor %}</ul>{% endif %}
+{% set noun = "scopes" if rest else "permissions" %}
+{% set forbidden = report.get("forbidden_endpoints") or {} %}
+<p id="check-summary" class="{{ 'ok' if report.ok else 'bad' }}">{{ "OAuth client" if rest
+ else "API user" }} {{ report.username }} ({{ "REST" if rest else "SOAP" }}):
+ {{ report.granted|length }} of {{ report.needed_for|length }} {{ noun }} granted.
+ {% if report.ok %}All required {{ noun }} are granted.{% endif %}</p>
+{% for title, names, id in [("Missing (the sync cannot run without them)", report.missing,
+ "missing"), ("Missing, optional (the sync works around them)", report.optional_missing,
+ "optional-missing")] %}{% if names %}<h2>{{ title }}</h2><ul id="{{ id }}">
+{% for name in names %}<li>{{ name }} &ndash; {{ report.needed_for[name] }}{% if rest
+ %}<ul>{% for e in report.endpoints[name] %}<li><code>{{ e }}</code></li>{% endfor
+ %}</ul>{% endif %}</li>{% endfor %}
+</ul>{% endif %}{% endfor %}
+{% if forbidden %}<h2>Endpoints that answered 403</h2><ul id="forbidden">
+{% for endpoint, scope in forbidden.items() %}<li><code>{{ endpoint }}</code> (scope {{ scope
+ }})</li>{% endfor %}</ul>{% endif %}
 {% if report.unchecked %}<h2>Could not be checked (Nmbrs did not answer)</h2><ul>
 {% for name, why in report.unchecked.items() %}<li>{{ name }}: {{ why }}</li>{% endfor %}</ul>
 {% endif %}
-{% if report.missing or report.optional_missing %}<p>Fix: in Nmbrs, tick these operations in the
- API user's template.</p>{% endif %}{% endif %}
+{% if report.missing or report.optional_missing or forbidden %}<p id="check-fix">Fix: {% if rest
+ %}add the scopes to the connection's scopes (and the app's registration), then run
+ <code>{{ authorize }}</code>.{% else %}in Nmbrs, tick these operations in the API user's
+ template.{% endif %}</p>{% endif %}{% endif %}
 {% endblock %}"""
 
 _ERROR = """{% extends "base" %}{% block body %}<h1>{{ title }}</h1>

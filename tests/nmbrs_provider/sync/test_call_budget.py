@@ -43,9 +43,10 @@ WRITES = {
     "HourComponentVar_Clear",
 }
 #: Calls per company that do not grow with its employees: the current period twice (the task's
-#: wait check, then the sync's own), 5 company-wide reads, the hour model, 3 write-permission
-#: probes, one insert and one days batch, and the read-back of a 3-employee sample (6).
-PER_COMPANY = 19
+#: wait check, then the sync's own), the company list (the ledger records the company number),
+#: 5 company-wide reads, the hour model, 3 write-permission probes, one insert and one days
+#: batch, and the read-back of a 3-employee sample (6).
+PER_COMPANY = 20
 PER_COMPANY_EMPLOYEES, COMPANIES = 60, 2
 
 

@@ -222,3 +222,99 @@ def test_the_page_cannot_write_the_ledger(ledger, warehouse_db, page):
         cur.execute("delete from nmbrs_sync.runs")
     page.rollback()
     assert queries.run(page, "x") is not None
+
+
+LINE_TABLES = ("sent_lines", "plan_lines", "excluded_hours")
+
+
+def _line_scans(conn: Any) -> int:
+    """Scans of the ledger's line tables so far in the connection's open transaction."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "select coalesce(sum(coalesce(seq_scan, 0) + coalesce(idx_scan, 0)), 0)"
+            " from pg_stat_xact_user_tables"
+            " where schemaname = 'nmbrs_sync' and relname = any(%s)",
+            (list(LINE_TABLES),),
+        )
+        return int(cur.fetchone()[0])
+
+
+def _year_with_lines(ledger: SyncWarehouse, db: Any) -> None:
+    """A year of weekly runs (as ``_weekly_year``), each with sent, plan and excluded lines."""
+    for week in range(1, 53):
+        sent = [{**line, "company_id": WEEKLY, "period": f"2026-{week}-W"} for line in _sent(2)]
+        plan = [{"company_id": WEEKLY, "employee_id": s["employee_id"],
+                 "employee_number": s["employee_number"], "hour_code": s["hour_code"],
+                 "current_hours": None, "desired_hours": s["hours"], "action": "insert"}
+                for s in sent]  # fmt: skip
+        excluded = _excluded_rows(WEEKLY)
+        read = sum(excluded["hours"]) + 2 * Decimal("10.25")
+        record_run(ledger, db, f"w{week}", company_id=WEEKLY, period=f"2026-{week}-W",
+                   started_at=T0 + dt.timedelta(weeks=week), sent=sent, plan=plan,
+                   excluded=excluded, hours_read=read)  # fmt: skip
+
+
+def _balances(db: Any) -> dict[str, tuple]:
+    return {
+        r["run_id"]: (r["hours_sent"], r["hours_planned"], r["hours_excluded"], r["balanced"])
+        for r in db.query_dicts("select * from nmbrs_sync.period_balance")
+    }
+
+
+def _shown(rows: list[dict[str, Any]]) -> dict[str, tuple]:
+    return {
+        r["run_id"]: (r["hours_sent"], r["hours_planned"], r["hours_excluded"], r["balanced"])
+        for r in rows
+    }
+
+
+def test_lists_of_runs_read_run_rows_only(ledger, warehouse_db, page):
+    _year_with_lines(ledger, warehouse_db)
+    before = _line_scans(page)
+    first = queries.history(page, WEEKLY)
+    rest = queries.history(page, WEEKLY, offset=first.next)
+    queries.last_runs(page, [WEEKLY])
+    assert _line_scans(page) == before  # the totals come from the run rows
+    shown = _shown(first.rows + rest.rows)
+    assert shown == _balances(warehouse_db)  # what the lines add up to
+    assert set(shown.values()) == {(Decimal("20.50"), Decimal("20.50"), Decimal("26.25"), True)}
+    assert queries.sent_lines(page, "w52").total == 4 and queries.plan_lines(page, "w52").total == 4
+
+
+def test_runs_without_stored_totals_are_summed_until_the_migration_stores_them(
+    ledger, warehouse_db, page
+):
+    _year_with_lines(ledger, warehouse_db)
+    # A ledger from before the totals: finished runs without them (and one still running).
+    warehouse_db.execute(
+        "update nmbrs_sync.runs set lines_sent = null, sent_total = null, lines_planned = null,"
+        " planned_total = null, rows_excluded = null, excluded_total = null, totals_at = null"
+    )
+    warehouse_db.execute("update nmbrs_sync.runs set finished_at = null where run_id = 'w52'")
+    expected = _balances(warehouse_db)
+
+    rows = queries.history(page, WEEKLY).rows
+    assert _shown(rows) == {k: v for k, v in expected.items() if k in _shown(rows)}
+    assert _line_scans(page) > 0  # summed from the lines
+    assert queries.sent_lines(page, "w1").total == 4
+    page.rollback()
+
+    ledger.apply_ledger_schema()  # the next sync's migration stores them
+    stored = warehouse_db.query_dicts(
+        "select run_id, sent_total, planned_total, excluded_total, lines_sent, lines_planned,"
+        " rows_excluded from nmbrs_sync.runs where totals_at is not null"
+    )
+    assert {r["run_id"] for r in stored} == {f"w{w}" for w in range(1, 52)}  # not the running
+    for row in stored:
+        sent, planned, excluded, _ = expected[row["run_id"]]
+        assert (row["sent_total"], row["planned_total"], row["excluded_total"]) == (
+            sent, planned, excluded)  # fmt: skip
+        assert (row["lines_sent"], row["lines_planned"], row["rows_excluded"]) == (4, 4, 7)
+    rows = queries.history(page, WEEKLY, offset=2).rows  # w50 back: all with stored totals
+    assert _shown(rows) == {k: v for k, v in expected.items() if k in _shown(rows)}
+    assert _line_scans(page) == 0
+    page.rollback()  # the DDL waits for readers' transactions to end
+    ledger.apply_ledger_schema()  # idempotent: nothing left to store
+    assert warehouse_db.query("select count(*) from nmbrs_sync.runs where totals_at is null") == [
+        (1,)
+    ]
