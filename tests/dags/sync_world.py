@@ -3,8 +3,13 @@
 A :class:`SyncWorld` is one Nmbrs sandbox, one warehouse database with the demo Keeping data, a
 sync config file and the environment for ``airflow dags test``. :meth:`SyncWorld.run` runs the
 DAG and keeps what a payroll administrator would look at afterwards: the exit status and
-output, the SOAP calls Nmbrs received during the run, what Nmbrs holds, and the Airflow run id
+output, the calls Nmbrs received during the run, what Nmbrs holds, and the Airflow run id
 under which the ledger recorded it.
+
+A world speaks one ``api``: ``"soap"`` (the demo config as it is) or ``"rest"`` (every company
+on the ``nmbrs_rest`` connection with its UUID company id, authorized once by the API user).
+The ledger's ids are read back as the sandbox's integers either way, so assertions compare with
+the sandbox on both APIs; :meth:`SyncWorld.ref` gives the id as the sync names it.
 
 What Nmbrs *should* hold is computed here straight from ``keeping.time_entries``
 (:func:`expected_holdings`), independently of the sync's own SQL and Python.
@@ -15,20 +20,24 @@ from __future__ import annotations
 import json
 import secrets
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
+from cryptography.fernet import Fernet
 
 from dev.demo_data import ANNA, BRAM, EVA, GIJS, PERIOD_END, PERIOD_START
 from dev.local_warehouse import Database, Warehouse, seed_demo
 from nmbrs_sandbox import Sandbox, Scenario
+from nmbrs_sandbox.rest.ids import company_uuid, employee_uuid
 from tests.airflow_fixtures import ROOT, run_airflow
 from tests.nmbrs_provider.conftest import DEMO_USER, nmbrs_conn_json
+from tests.nmbrs_provider.rest.conftest import authorize_in_process, rest_conn_json
 
 PERIOD = "2026-11-M"
 NOVEMBER = "2026-11"
@@ -44,16 +53,22 @@ FIXED = (500003, 600002)  # Chantal Bakker, Finn Mulder
 DAAN, FINN = 500004, 600002
 GIJS_CODE, GIJS_START = "203", "2026-11-10"  # Gijs de Boer is employed from 10 November
 _ID_COLUMNS = frozenset({"company_id", "employee_id", "component_id"})
-WRITE_OPERATIONS = frozenset(
-    {
-        "HourComponentVar_Insert_Batch",
-        "HourComponent_Delete",
-        "HourComponentVar_ClearCurrent",
-        "HourComponentVar_Clear",
-        "DaysVar_Set_Batch",
-        "DaysFixed_Set_Batch",
-    }
-)
+APIS = ("soap", "rest")
+REST_CONN = "nmbrs_rest"  # the connection every company of a REST world is on
+# Write operations of both APIs -> what they do to an employee's period.
+WRITE_KINDS = {
+    "HourComponentVar_Insert_Batch": "add",
+    "createVariableHourComponent": "add",
+    "updateEmployeeVariableHours": "update",
+    "HourComponent_Delete": "delete",
+    "deleteEmployeeHours": "delete",
+    "HourComponentVar_ClearCurrent": "clear",
+    "HourComponentVar_Clear": "clear",
+    "DaysVar_Set_Batch": "days",
+    "CreateVariableWorkedDays": "days",
+    "DaysFixed_Set_Batch": "fixed days",
+}
+WRITE_OPERATIONS = frozenset(WRITE_KINDS)
 
 # Worked hours and days per flexible employee, straight from the time entries: purpose work,
 # finished, positive, inside the period and inside the employment.
@@ -171,7 +186,7 @@ class SyncRun:
 
     process: subprocess.CompletedProcess[str]
     airflow_run_id: str | None
-    calls: list[dict[str, Any]]  # SOAP calls Nmbrs received during the run
+    calls: list[dict[str, Any]]  # SOAP and REST calls Nmbrs received during the run
     state: dict[str, Any]  # the sandbox state right after the run
     expected: dict[int, tuple[Decimal, int]]  # what Nmbrs should hold, from the warehouse
 
@@ -181,12 +196,20 @@ class SyncRun:
 
     @property
     def writes(self) -> list[dict[str, Any]]:
-        """Write calls Nmbrs accepted (permission probes, which it rejects, do not count)."""
+        """Write calls Nmbrs accepted on either API (permission probes, which it rejects, do
+        not count)."""
         return [
             c
             for c in self.calls
             if c["operation"] in WRITE_OPERATIONS and c.get("fault_code") is None
         ]
+
+    def written(self) -> dict[str, set[int]]:
+        """Employees written to, by what the writes did (``add``, ``days``, ``delete``...)."""
+        kinds: dict[str, set[int]] = {}
+        for call in self.writes:
+            kinds.setdefault(WRITE_KINDS[call["operation"]], set()).update(call["employee_ids"])
+        return kinds
 
     @property
     def november(self) -> dict[int, Holding]:
@@ -201,7 +224,12 @@ class SyncWorld:
     """Sandbox + warehouse + config + Airflow environment for the payroll sync DAG."""
 
     def __init__(
-        self, sandbox: Sandbox, db: Database, airflow_env: Mapping[str, str], tmp: Path
+        self,
+        sandbox: Sandbox,
+        db: Database,
+        airflow_env: Mapping[str, str],
+        tmp: Path,
+        api: str = "soap",
     ) -> None:
         seed_demo(db)
         self.sandbox = sandbox
@@ -209,20 +237,67 @@ class SyncWorld:
         self.tmp = tmp
         self.env = dict(airflow_env)  # no NMBRS_SQL_DIR: the DAG finds the project's SQL
         self.env["AIRFLOW_CONN_KEEPING_WAREHOUSE"] = db.airflow_conn_json()
+        self.env["NMBRS_TOKEN_KEY"] = Fernet.generate_key().decode()
+        state = sandbox.state()
+        # REST UUID -> sandbox integer, for reading the ledger back
+        self._soap_ids = {company_uuid(c["id"]): c["id"] for c in state["companies"]}
+        self._soap_ids.update({employee_uuid(e["id"]): e["id"] for e in state["employees"]})
+        self.api = "soap"
         self.connect_nmbrs(DEMO_USER)
         self._configs = 0
-        self.configure()
-        self.initial = holdings(sandbox.state())  # what Nmbrs held before any run
+        self.use_api(api)
+        self.initial = holdings(state)  # what Nmbrs held before any run
 
-    def connect_nmbrs(self, user: tuple[str, str], conn_id: str = "nmbrs_default") -> None:
-        """Point the Airflow connection ``conn_id`` at the sandbox as ``user``."""
-        self.env[f"AIRFLOW_CONN_{conn_id.upper()}"] = nmbrs_conn_json(self.sandbox.url, *user)
+    def use_api(self, api: str) -> Path:
+        """Put the config's companies on ``api`` from the next run on (authorizing the REST
+        connection as the demo user the first time)."""
+        assert api in APIS, api
+        self.api = api
+        if api == "rest" and f"AIRFLOW_CONN_{REST_CONN.upper()}" not in self.env:
+            self.connect_nmbrs(DEMO_USER)
+        return self.configure()
+
+    def ref(self, company_id: int) -> int | str:
+        """A sandbox company id as this world's sync names it (the UUID on REST)."""
+        return company_uuid(company_id) if self.api == "rest" else company_id
+
+    def connect_nmbrs(
+        self,
+        user: tuple[str, str],
+        conn_id: str = "nmbrs_default",
+        *,
+        rest_scopes: Iterable[str] | None = None,
+    ) -> None:
+        """Point the Airflow connection ``conn_id`` at the sandbox as ``user``; on REST,
+        authorize the ``nmbrs_rest`` connection as ``user`` instead, the connection asking for
+        ``rest_scopes`` (None: the default scopes)."""
+        if self.api == "soap":
+            self.env[f"AIRFLOW_CONN_{conn_id.upper()}"] = nmbrs_conn_json(self.sandbox.url, *user)
+            return
+        scopes = {} if rest_scopes is None else {"scopes": sorted(rest_scopes)}
+        env = {
+            f"AIRFLOW_CONN_{REST_CONN.upper()}": rest_conn_json(self.sandbox.url, **scopes),
+            "NMBRS_TOKEN_KEY": self.env["NMBRS_TOKEN_KEY"],
+            "AIRFLOW_CONN_KEEPING_WAREHOUSE": self.env["AIRFLOW_CONN_KEEPING_WAREHOUSE"],
+        }
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in env.items():
+                patch.setenv(name, value)
+            authorize_in_process(REST_CONN, self.sandbox, login=user[0])
+        self.env.update(env)
 
     def configure(self, *, extra_companies: list[dict] | None = None, **top: Any) -> Path:
-        """Write the demo sync config with ``top`` keys replaced; use it for the next runs."""
+        """Write the demo sync config with ``top`` keys replaced; use it for the next runs.
+
+        On REST every company (extra ones too) is put on ``nmbrs_rest`` with its UUID."""
         config = yaml.safe_load(DEMO_CONFIG.read_text("utf-8"))
         config.update(top)
         config["companies"] = [*config["companies"], *(extra_companies or [])]
+        for company in config["companies"]:
+            number = company["company_id"]
+            if self.api == "rest" and isinstance(number, int):
+                self._soap_ids.setdefault(company_uuid(number), number)
+                company.update(company_id=company_uuid(number), nmbrs_conn_id=REST_CONN)
         self._configs += 1
         path = self.tmp / f"nmbrs_sync_{self._configs}.yaml"
         path.write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
@@ -263,25 +338,32 @@ class SyncWorld:
         )
         return [r[0] for r in rows]
 
-    def runs(self, run: SyncRun) -> list[dict[str, Any]]:
+    def runs(self, run: SyncRun, *, raw: bool = False) -> list[dict[str, Any]]:
         """Ledger runs of one Airflow run, the company-less one first."""
-        return self._ledger_rows(
+        rows = self._ledger_rows(
             "select * from nmbrs_sync.runs where airflow_run_id = %s"
             " order by company_id nulls first, started_at",
             (run.airflow_run_id,),
+            raw,
         )
+        return sorted(rows, key=lambda r: (r["company_id"] is not None, str(r["company_id"])))
 
-    def _ledger_rows(self, sql: str, params: Any) -> list[dict[str, Any]]:
-        """Ledger rows with SOAP ids as ints (the ledger keeps ids as text: a REST UUID stays
-        text), so that they compare with the sandbox's ids."""
+    def _ledger_rows(self, sql: str, params: Any, raw: bool = False) -> list[dict[str, Any]]:
+        """Ledger rows with the ids as the sandbox's ints (the ledger keeps ids as text: a
+        SOAP id's digits, a REST UUID), so that they compare with the sandbox on either API;
+        ``raw``: as the ledger keeps them."""
         return [
-            {k: int(v) if k in _ID_COLUMNS and isinstance(v, str) and v.isdigit() else v
-             for k, v in row.items()}
+            {k: v if raw or k not in _ID_COLUMNS else self._soap_id(v) for k, v in row.items()}
             for row in self.db.query_dicts(sql, params)
-        ]  # fmt: skip
+        ]
 
-    def company_runs(self, run: SyncRun) -> dict[int, dict[str, Any]]:
-        return {r["company_id"]: r for r in self.runs(run) if r["company_id"] is not None}
+    def _soap_id(self, value: Any) -> Any:
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+        return self._soap_ids.get(value, value)
+
+    def company_runs(self, run: SyncRun, *, raw: bool = False) -> dict[Any, dict[str, Any]]:
+        return {r["company_id"]: r for r in self.runs(run, raw=raw) if r["company_id"] is not None}
 
     def balances(self, run: SyncRun) -> list[dict[str, Any]]:
         return self._ledger_rows(
@@ -290,7 +372,7 @@ class SyncWorld:
             (run.airflow_run_id,),
         )
 
-    def lines(self, table: str, run: SyncRun) -> list[dict[str, Any]]:
+    def lines(self, table: str, run: SyncRun, *, raw: bool = False) -> list[dict[str, Any]]:
         """Rows of ``nmbrs_sync.<table>`` (sent_lines, plan_lines, excluded_hours) of a run."""
         assert table in {"sent_lines", "plan_lines", "excluded_hours"}
         return self._ledger_rows(
@@ -298,6 +380,7 @@ class SyncWorld:
             " join nmbrs_sync.runs as r using (run_id) where r.airflow_run_id = %s"
             " order by t.id",
             (run.airflow_run_id,),
+            raw,
         )
 
 
@@ -307,12 +390,13 @@ def own_world(
     airflow_env: Mapping[str, str],
     tmp: Path,
     scenario: Scenario | Mapping[str, Any] | None = None,
+    api: str = "soap",
 ) -> Iterator[SyncWorld]:
     """A world with its own sandbox and database, for fixtures wider than one test."""
     name = f"t_dags_{secrets.token_hex(4)}"
     db = warehouse.create_database(name)
     try:
         with Sandbox(scenario or Scenario.demo()).start() as sandbox:
-            yield SyncWorld(sandbox, db, airflow_env, tmp)
+            yield SyncWorld(sandbox, db, airflow_env, tmp, api)
     finally:
         warehouse.drop_database(name)

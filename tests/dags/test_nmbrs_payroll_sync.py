@@ -4,6 +4,9 @@ PostgreSQL warehouse, writing to the Nmbrs sandbox over HTTP.
 Every test checks what a payroll administrator would see: the hours and days in Nmbrs, the
 run's exit status and messages, and the ``nmbrs_sync`` ledger. What Nmbrs should hold is
 computed from ``keeping.time_entries`` directly (``tests/dags/sync_world.py``).
+
+Each test runs twice (the ``api`` fixture): with every company on the SOAP connection, and
+with every company on an ``nmbrs_rest`` connection under its UUID.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from decimal import Decimal
 import pytest
 import yaml
 
+from nmbrs_provider.get_provider_info import NMBRS_REST_SCOPES
 from nmbrs_sandbox import Scenario
+from nmbrs_sandbox.rest.ids import company_uuid, employee_uuid
 from nmbrs_sandbox.scenario import DEMO_PATH
 from tests.dags.sync_world import (
     DAAN,
@@ -91,8 +96,9 @@ def _written_employees(run: SyncRun) -> set[int]:
 
 
 @pytest.fixture(scope="module")
-def november(warehouse, airflow_env, tmp_path_factory):
-    with own_world(warehouse, airflow_env, tmp_path_factory.mktemp("november")) as world:
+def november(warehouse, airflow_env, tmp_path_factory, api):
+    tmp = tmp_path_factory.mktemp("november")
+    with own_world(warehouse, airflow_env, tmp, api=api) as world:
         yield world
 
 
@@ -164,7 +170,8 @@ def test_the_first_run_sends_flexible_hours_and_days_to_their_company(november, 
     for company_id in (HORECA, EVENTS):
         own = [h for e, (h, _) in first_run.expected.items() if employer[e] == company_id]
         assert runs[company_id]["hours_sent"] == sum(own)
-        assert f"Company {company_id} {PERIOD}: succeeded" in first_run.output  # the report
+        report = f"Company {november.ref(company_id)} {PERIOD}: succeeded"
+        assert report in first_run.output
 
 
 def test_the_first_run_leaves_fixed_employees_and_hand_entered_hours_alone(november, first_run):
@@ -198,6 +205,19 @@ def test_the_first_run_accounts_for_every_hour_in_the_ledger(november, first_run
     ]
     fixed = {x["user_code"] for x in excluded if x["reason"] == "fixed_hour_contract"}
     assert fixed == {"103", "202"}
+
+
+def test_the_ledger_records_the_ids_of_the_api_it_synced_with(november, api, first_run):
+    runs = november.company_runs(first_run, raw=True)
+    sent = november.lines("sent_lines", first_run, raw=True)
+    if api == "rest":
+        assert set(runs) == {company_uuid(HORECA), company_uuid(EVENTS)}
+        assert {s["employee_id"] for s in sent} == {employee_uuid(e) for e in FLEXIBLE.values()}
+    else:
+        assert set(runs) == {str(HORECA), str(EVENTS)}
+        assert {s["employee_id"] for s in sent} == {str(e) for e in FLEXIBLE.values()}
+    services = {c["service"] for c in first_run.writes}
+    assert services == ({"REST"} if api == "rest" else {"EmployeeService"}), services
 
 
 def test_a_second_run_of_the_same_period_writes_nothing(november, first_run, second_run):
@@ -243,8 +263,8 @@ def test_a_correction_run_succeeds_and_balances_in_the_ledger(november, correcte
 # --------------------------------------------------------------------------------------------
 
 
-def _world(nmbrs_sandbox, warehouse_db, airflow_env, tmp_path) -> SyncWorld:
-    return SyncWorld(nmbrs_sandbox, warehouse_db, airflow_env, tmp_path)
+def _world(nmbrs_sandbox, warehouse_db, airflow_env, tmp_path, api) -> SyncWorld:
+    return SyncWorld(nmbrs_sandbox, warehouse_db, airflow_env, tmp_path, api)
 
 
 def _close_november(world: SyncWorld) -> None:
@@ -253,8 +273,9 @@ def _close_november(world: SyncWorld) -> None:
 
 
 @pytest.fixture(scope="module")
-def past_fail(warehouse, airflow_env, tmp_path_factory):
-    with own_world(warehouse, airflow_env, tmp_path_factory.mktemp("past_fail")) as world:
+def past_fail(warehouse, airflow_env, tmp_path_factory, api):
+    tmp = tmp_path_factory.mktemp("past_fail")
+    with own_world(warehouse, airflow_env, tmp, api=api) as world:
         _close_november(world)
         world.configure(past_period_policy="fail")
         yield world, world.run()
@@ -265,7 +286,8 @@ def test_past_period_policy_fail_stops_with_a_message_naming_the_current_period(
     assert run.process.returncode == 1, run.describe()
     for company_id in (HORECA, EVENTS):
         assert re.search(
-            rf"Company {company_id}: period {PERIOD} is before Nmbrs' current period 2026-12-M"
+            rf"Company {world.ref(company_id)}: period {PERIOD} is before Nmbrs' current period"
+            r" 2026-12-M"
             r" and past_period_policy is 'fail'",
             run.output,
         ), run.describe()
@@ -285,9 +307,9 @@ def test_past_period_policy_fail_is_recorded_in_the_ledger(past_fail):
 
 
 def test_past_period_policy_skip_leaves_the_period_alone(
-    nmbrs_sandbox, warehouse_db, airflow_env, tmp_path
+    nmbrs_sandbox, warehouse_db, airflow_env, tmp_path, api
 ):
-    world = _world(nmbrs_sandbox, warehouse_db, airflow_env, tmp_path)
+    world = _world(nmbrs_sandbox, warehouse_db, airflow_env, tmp_path, api)
     _close_november(world)
     world.configure(past_period_policy="skip")
 
@@ -303,17 +325,18 @@ def test_past_period_policy_skip_leaves_the_period_alone(
 
 
 def test_past_period_policy_retro_corrects_the_closed_period(
-    nmbrs_sandbox, warehouse_db, airflow_env, tmp_path
+    nmbrs_sandbox, warehouse_db, airflow_env, tmp_path, api
 ):
-    world = _world(nmbrs_sandbox, warehouse_db, airflow_env, tmp_path)
+    world = _world(nmbrs_sandbox, warehouse_db, airflow_env, tmp_path, api)
     _close_november(world)
     world.configure(past_period_policy="retro")
 
     run = world.run()
 
     assert run.process.returncode == 0, run.describe()
-    # Nmbrs refuses writes before its current period unless UnprotectedMode is set; the only
-    # faults are the permission probes (employee 0, which Nmbrs rejects by design)
+    # Nmbrs refuses writes before its current period unless UnprotectedMode is set (REST:
+    # periodDetails.unprotectedMode); the only faults are SOAP's permission probes (employee 0,
+    # which Nmbrs rejects by design)
     assert [c for c in run.calls if c["fault"] and c["employee_ids"] != [0]] == []
     _assert_hours_as_expected(run)
     _assert_hand_entered_components_intact(run, world.initial)
@@ -335,9 +358,11 @@ UNKNOWN_COMPANY = 99999
 
 
 @pytest.fixture(scope="module")
-def unknown_company(warehouse, airflow_env, tmp_path_factory):
-    """The demo companies plus 99999 (not in Nmbrs) for Keeping organisation 3."""
-    with own_world(warehouse, airflow_env, tmp_path_factory.mktemp("unknown")) as world:
+def unknown_company(warehouse, airflow_env, tmp_path_factory, api):
+    """The demo companies plus 99999 (not in Nmbrs; on REST its UUID) for Keeping
+    organisation 3."""
+    tmp = tmp_path_factory.mktemp("unknown")
+    with own_world(warehouse, airflow_env, tmp, api=api) as world:
         world.configure(
             extra_companies=[
                 {
@@ -353,7 +378,7 @@ def unknown_company(warehouse, airflow_env, tmp_path_factory):
 def test_a_failing_company_does_not_block_the_others(unknown_company):
     world, run = unknown_company
     assert run.process.returncode == 1, run.describe()
-    assert f"Company {UNKNOWN_COMPANY} is unknown or not visible" in run.output
+    assert f"Company {world.ref(UNKNOWN_COMPANY)} is unknown or not visible" in run.output
     _assert_hours_as_expected(run)
     _assert_hand_entered_components_intact(run, world.initial)
     runs = world.company_runs(run)
@@ -366,63 +391,84 @@ def test_a_failing_company_is_recorded_as_failed_in_the_ledger(unknown_company):
     runs = world.company_runs(run)
     assert UNKNOWN_COMPANY in runs, "no ledger run for the failed company"
     assert runs[UNKNOWN_COMPANY]["status"] == "failed"
-    assert str(UNKNOWN_COMPANY) in runs[UNKNOWN_COMPANY]["message"]
+    assert str(world.ref(UNKNOWN_COMPANY)) in runs[UNKNOWN_COMPANY]["message"]
 
 
 def test_an_unknown_company_fails_at_once_without_retries(unknown_company):
-    _, run = unknown_company
-    assert re.search(rf"AirflowFailException: .*{UNKNOWN_COMPANY}", run.output)
+    world, run = unknown_company
+    assert re.search(rf"AirflowFailException: .*{world.ref(UNKNOWN_COMPANY)}", run.output)
     assert "up_for_retry" not in run.output
 
 
+# What the limited API user lacks on each API, and what the failure must name. On REST a
+# permission is a scope of the connection's grant: without employee.employment.read Nmbrs
+# answers 403 to the schedules, salaries and employments reads.
+NO_SALARY_READ = {
+    "soap": (
+        "API user 'limited@example.com' may call neither "
+        "EmployeeService.Salary_GetAll_AllEmployeesByCompany nor EmployeeService.Salary_Get",
+        "EmployeeService.Salary_GetAll_AllEmployeesByCompany",
+    ),
+    "rest": ("the grant lacks the scope employee.employment.read", "employee.employment.read"),
+}
+# Reading hours and days, but not writing them (SOAP: DaysVar_Set_Batch; REST: the grant has
+# employee.payment.read instead of employee.payment).
+NO_DAYS_WRITE = {
+    "soap": ("lacks EmployeeService.DaysVar_Set_Batch", "EmployeeService.DaysVar_Set_Batch"),
+    "rest": ("the grant lacks the scope employee.payment", "employee.payment"),
+}
+DEFAULT_SCOPES = frozenset(NMBRS_REST_SCOPES)
+
+
 def test_a_missing_permission_is_named_and_nothing_is_written(
-    nmbrs_sandbox_factory, warehouse_db, airflow_env, tmp_path
+    nmbrs_sandbox_factory, warehouse_db, airflow_env, tmp_path, api
 ):
     scenario = yaml.safe_load(DEMO_PATH.read_text("utf-8"))
     (limited,) = [a for a in scenario["accounts"] if a["username"] == LIMITED_USER[0]]
     # Neither salary read (the company-wide one nor its per-employee fallback), nor days.
     limited["permissions"]["all_except"].append("EmployeeService.Salary_Get")
     sandbox = nmbrs_sandbox_factory(Scenario.from_dict(scenario))
-    world = SyncWorld(sandbox, warehouse_db, airflow_env, tmp_path)
-    world.connect_nmbrs(LIMITED_USER)
+    world = SyncWorld(sandbox, warehouse_db, airflow_env, tmp_path, api)
+    world.connect_nmbrs(LIMITED_USER, rest_scopes=DEFAULT_SCOPES - {"employee.employment.read"})
 
     run = world.run()
 
     assert run.process.returncode == 1, run.describe()
-    operation = "EmployeeService.Salary_GetAll_AllEmployeesByCompany"
+    message, permission = NO_SALARY_READ[api]
     for company_id in (HORECA, EVENTS):
-        assert (
-            f"Company {company_id}: API user 'limited@example.com' may call neither {operation} "
-            "nor EmployeeService.Salary_Get"
-        ) in run.output
+        assert re.search(rf"Company {world.ref(company_id)}: .*{message}", run.output), (
+            run.describe()
+        )
     assert "python -m nmbrs_provider check" in run.output  # how to list every missing one
     runs = world.company_runs(run)
     for company_id in (HORECA, EVENTS):
         assert runs[company_id]["status"] == "failed"
-        assert operation in runs[company_id]["message"]
+        assert permission in runs[company_id]["message"]
     assert run.writes == []
     assert holdings(run.state) == world.initial
 
 
 def test_a_missing_days_permission_fails_and_the_rerun_does_not_double_hours(
-    nmbrs_sandbox_factory, warehouse_db, airflow_env, tmp_path
+    nmbrs_sandbox_factory, warehouse_db, airflow_env, tmp_path, api
 ):
     scenario = yaml.safe_load(DEMO_PATH.read_text("utf-8"))
     (limited,) = [a for a in scenario["accounts"] if a["username"] == LIMITED_USER[0]]
     limited["permissions"] = {"all_except": ["EmployeeService.DaysVar_Set_Batch"]}
     sandbox = nmbrs_sandbox_factory(Scenario.from_dict(scenario))
-    world = SyncWorld(sandbox, warehouse_db, airflow_env, tmp_path)
-    world.connect_nmbrs(LIMITED_USER)
+    world = SyncWorld(sandbox, warehouse_db, airflow_env, tmp_path, api)
+    read_only = DEFAULT_SCOPES - {"employee.payment"} | {"employee.payment.read"}
+    world.connect_nmbrs(LIMITED_USER, rest_scopes=read_only)
 
     refused = world.run()
 
     assert refused.process.returncode == 1, refused.describe()
-    assert "lacks EmployeeService.DaysVar_Set_Batch" in refused.output
+    message, permission = NO_DAYS_WRITE[api]
+    assert message in refused.output, refused.describe()
     assert "Nothing was written" in refused.output
     assert refused.writes == [], "permissions are checked before the first write"
     runs = world.company_runs(refused)
     assert {c: r["status"] for c, r in runs.items()} == {HORECA: "failed", EVENTS: "failed"}
-    assert all("EmployeeService.DaysVar_Set_Batch" in r["message"] for r in runs.values())
+    assert all(permission in r["message"] for r in runs.values())
 
     world.connect_nmbrs(DEMO_USER)  # the permission has been granted
     rerun = world.run()

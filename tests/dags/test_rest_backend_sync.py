@@ -2,8 +2,9 @@
 ``nmbrs_rest`` connection (its company id the REST UUID) and Acme Events on SOAP, in one run.
 
 The same sandbox world serves both APIs, so what REST writes is what SOAP reads back: the
-hours must be what the warehouse says, the ledger must balance with the UUID recorded, and an
-unchanged rerun must write nothing through either API.
+hours must be what the warehouse says, the ledger must balance with the UUID recorded, an
+unchanged rerun must write nothing through either API, and a warehouse change is corrected on
+each API without doubling.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from nmbrs_sandbox.rest.ids import company_uuid, employee_uuid
 from tests.dags.sync_world import (
     DEMO_CONFIG,
     EVENTS,
+    FIXED,
     FLEXIBLE,
     HORECA,
     WORKED,
     SyncRun,
     SyncWorld,
+    change_keeping_hours,
     company_of,
     own_world,
 )
@@ -70,6 +73,13 @@ def second(mixed: SyncWorld, first: SyncRun) -> SyncRun:
     return mixed.run()
 
 
+@pytest.fixture(scope="module")
+def corrected(mixed: SyncWorld, second: SyncRun) -> SyncRun:
+    """Anna +1.25 h and Bram one day less (Horeca, on REST), Eva one day more (Events, SOAP)."""
+    change_keeping_hours(mixed.db)
+    return mixed.run()
+
+
 def rest_writes(run: SyncRun) -> list[dict]:
     return [c for c in run.calls if c["service"] == "REST" and c["method"] != "GET"]
 
@@ -103,17 +113,18 @@ def test_first_run_lands_the_warehouse_hours_on_both_apis(mixed, first):
         "createVariableHourComponent",
         "CreateVariableWorkedDays",
     }
-    assert not [w for w in first.writes if set(w["employee_ids"] or ()) & horeca]  # no SOAP
+    soap = [w for w in first.writes if w["service"] != "REST"]
+    assert soap and not [w for w in soap if set(w["employee_ids"]) & horeca]
     print("calls per flexible employee, first run:", calls_per_flexible_employee(first))
 
 
 def test_the_ledger_balances_and_records_the_uuid(mixed, first):
-    runs = mixed.company_runs(first)
-    assert set(runs) == {HORECA_UUID, EVENTS}
+    runs = mixed.company_runs(first, raw=True)
+    assert set(runs) == {HORECA_UUID, str(EVENTS)}
     assert {c: r["status"] for c, r in runs.items()} == dict.fromkeys(runs, "succeeded")
     balances = {b["company_id"]: b["balanced"] for b in mixed.balances(first)}
-    assert balances == {None: True, HORECA_UUID: True, EVENTS: True}
-    sent = mixed.lines("sent_lines", first)
+    assert balances == {None: True, HORECA: True, EVENTS: True}
+    sent = mixed.lines("sent_lines", first, raw=True)
     rest_employees = {employee_uuid(e) for e in FLEXIBLE.values()}
     horeca_lines = [s for s in sent if s["company_id"] == HORECA_UUID]
     assert horeca_lines and {s["employee_id"] for s in horeca_lines} <= rest_employees
@@ -126,5 +137,23 @@ def test_an_unchanged_rerun_writes_nothing(mixed, first, second):
     assert second.writes == []
     assert second.november == first.november
     balances = {b["company_id"]: b["balanced"] for b in mixed.balances(second)}
-    assert balances == {None: True, HORECA_UUID: True, EVENTS: True}
+    assert balances == {None: True, HORECA: True, EVENTS: True}
     print("calls per flexible employee, second run:", calls_per_flexible_employee(second))
+
+
+def test_a_warehouse_change_is_corrected_on_each_api_without_doubling(mixed, second, corrected):
+    assert corrected.process.returncode == 0, corrected.describe()
+    for employee_id, (hours, days) in corrected.expected.items():
+        held = corrected.november[employee_id]
+        assert held.of_code(WORKED) == [hours], f"employee {employee_id}: {held}"
+        assert held.days == days, f"employee {employee_id}: {held}"
+    anna, bram, eva = FLEXIBLE["101"], FLEXIBLE["102"], FLEXIBLE["201"]  # Horeca, Horeca, Events
+    by_api: dict[str, set[int]] = {}
+    for call in corrected.writes:
+        api = "rest" if call["service"] == "REST" else "soap"
+        by_api.setdefault(api, set()).update(call["employee_ids"])
+    assert by_api == {"rest": {anna, bram}, "soap": {eva}}, by_api
+    for untouched in (FLEXIBLE["104"], FLEXIBLE["203"], *FIXED):
+        assert corrected.november[untouched] == second.november[untouched]
+    balances = {b["company_id"]: b["balanced"] for b in mixed.balances(corrected)}
+    assert balances == {None: True, HORECA: True, EVENTS: True}

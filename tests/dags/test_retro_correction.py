@@ -6,7 +6,8 @@ correction). The same world then runs November again under each ``past_period_po
 ``fail`` and ``skip`` write nothing, ``retro`` brings Nmbrs' November to exactly the new hours
 with correction components in ``UnprotectedMode`` (the sync's earlier components stay; hand
 entries and fixed employees are untouched) and leaves December alone; a second ``retro`` run
-writes nothing.
+writes nothing. Each test runs with every company on SOAP and on REST (the ``api`` fixture;
+REST's ``periodDetails.unprotectedMode`` is SOAP's ``UnprotectedMode``).
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ PROBE_EMPLOYEE = [0]  # permission probes write to employee 0, which Nmbrs rejec
 
 
 @pytest.fixture(scope="module")
-def world(warehouse, airflow_env, tmp_path_factory):
-    with own_world(warehouse, airflow_env, tmp_path_factory.mktemp("retro")) as world:
+def world(warehouse, airflow_env, tmp_path_factory, api):
+    with own_world(warehouse, airflow_env, tmp_path_factory.mktemp("retro"), api=api) as world:
         yield world
 
 
@@ -102,7 +103,8 @@ def test_fail_names_the_current_period_and_writes_nothing(world, synced, under_f
     assert under_fail.process.returncode == 1, under_fail.describe()
     for company_id in (HORECA, EVENTS):
         assert (
-            f"Company {company_id}: period {PERIOD} is before Nmbrs' current period {CURRENT}"
+            f"Company {world.ref(company_id)}: period {PERIOD} is before Nmbrs' current period"
+            f" {CURRENT}"
             " and past_period_policy is 'fail'"
         ) in under_fail.output
     _assert_nothing_written(under_fail, synced)
@@ -160,17 +162,14 @@ def test_retro_leaves_hand_entries_fixed_employees_and_december_alone(world, syn
 
 
 def test_retro_writes_only_corrections_in_unprotected_mode(under_retro):
-    # Nmbrs refuses any write before its current period without UnprotectedMode (2011), and
-    # HourComponent_Delete takes no UnprotectedMode at all: no fault may hit a real write.
+    # Nmbrs refuses any write before its current period without UnprotectedMode (SOAP 2011,
+    # REST 40040), and a delete takes no UnprotectedMode at all: no fault may hit a real write.
     refused = [c for c in under_retro.calls if c["fault"] and c["employee_ids"] != PROBE_EMPLOYEE]
     assert refused == [], refused
-    operations = {c["operation"] for c in under_retro.writes}
-    assert operations == {"HourComponentVar_Insert_Batch", "DaysVar_Set_Batch"}
-    by_operation: dict[str, set[int]] = {}
-    for call in under_retro.writes:
-        by_operation.setdefault(call["operation"], set()).update(call["employee_ids"])
-    assert by_operation["HourComponentVar_Insert_Batch"] == CHANGED
-    assert by_operation["DaysVar_Set_Batch"] == {BRAM, EVA, GIJS}  # Anna's days did not change
+    written = under_retro.written()
+    assert set(written) == {"add", "days"}, written  # no delete, update or clear
+    assert written["add"] == CHANGED
+    assert written["days"] == {BRAM, EVA, GIJS}  # Anna's days did not change
 
 
 def test_retro_is_recorded_and_balanced_in_the_ledger(world, under_retro):
@@ -199,7 +198,8 @@ def test_a_second_retro_run_writes_nothing(world, under_retro, retro_again):
 def test_a_correction_needs_no_delete_permission(warehouse, airflow_env, tmp_path):
     """An API user that may not delete components can still correct a closed period (retro only
     inserts and sets days), while a sync of the current period with it fails before writing,
-    naming HourComponent_Delete."""
+    naming HourComponent_Delete. (SOAP only: on REST one scope, employee.payment, covers
+    creating and deleting alike.)"""
     scenario = yaml.safe_load(DEMO_PATH.read_text())
     for account in scenario["accounts"]:
         account["permissions"] = {"all_except": ["EmployeeService.HourComponent_Delete"]}

@@ -55,6 +55,22 @@ SCOPES = (
               ("GET /api/companies/{companyId}/hourcodes",), required=False),
 )  # fmt: skip
 WRITE_SCOPE = "employee.payment"
+#: The scope each operation the sync calls needs (the name of its :data:`SCOPES` entry).
+OPERATION_SCOPES = {
+    **dict.fromkeys(("getCompanies", "getCurrentPeriod"), "company.info.read"),
+    "getEmployeesByCompany": "employee.info.read",
+    **dict.fromkeys(
+        ("getSchedulesByCompany", "getSalariesByCompany", "getEmploymentsByCompany"),
+        "employee.employment.read",
+    ),
+    "getHourCodesByCompany": "company.payrollsettings.read",
+    **dict.fromkeys(
+        ("getVariableHourComponentsByEmployee", "GetVariableWorkedDays",
+         "createVariableHourComponent", "updateEmployeeVariableHours", "deleteEmployeeHours",
+         "CreateVariableWorkedDays"),
+        WRITE_SCOPE,
+    ),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ retried here: when its answer is lost the caller reads back first.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from email.utils import parsedate_to_datetime
@@ -29,6 +30,7 @@ from nmbrs_provider.exceptions import (
     NmbrsTransientError,
     NmbrsUnknownEmployeeError,
 )
+from nmbrs_provider.rest.checks import OPERATION_SCOPES
 from nmbrs_provider.soap.call_stats import CallStats
 from nmbrs_provider.soap.pacing import CallPacer
 
@@ -44,6 +46,7 @@ MAX_RETRY_AFTER_SECONDS = 60.0
 THROTTLE_WAIT_SECONDS = 300.0
 
 Request = Callable[..., requests.Response]
+_COMPANY_IN_PATH = re.compile(r"^/api/companies/([^/?]+)")
 
 
 class RestCalls:
@@ -154,7 +157,7 @@ class RestCalls:
                 attempt += 1
                 continue
             if status >= 400:
-                raise _error(operation, method, response)
+                raise _error(operation, method, path, response)
             if status == 204 or not response.content:
                 return None
             try:
@@ -210,7 +213,7 @@ def _body(response: requests.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _error(operation: str, method: str, response: requests.Response) -> NmbrsError:
+def _error(operation: str, method: str, path: str, response: requests.Response) -> NmbrsError:
     """The typed error of an answer >= 400 (the spec's error object; never a token)."""
     status = response.status_code
     body = _body(response)
@@ -224,13 +227,22 @@ def _error(operation: str, method: str, response: requests.Response) -> NmbrsErr
     text += f": {detail}" if detail else ""
     kwargs: dict[str, Any] = {"service": SERVICE, "operation": operation}
     if status == 403 and title != "Unauthorized_AccessData":
+        scope = OPERATION_SCOPES.get(operation, "the operation needs")
         return NmbrsPermissionError(
-            f"{text}. Add the scope the operation needs to the connection's scopes and "
-            "authorize again (python -m nmbrs_provider check lists every missing scope).",
+            f"the grant lacks the scope {scope}: {method} {path} was refused ({text}). Add "
+            "the scope to the connection's scopes and authorize again (python -m "
+            "nmbrs_provider check lists every missing scope).",
             **kwargs,
         )
     if status in (403, 404) and "ompan" in f"{title} {detail}":
-        return NmbrsCompanyAccessError(text, **kwargs)
+        company = _COMPANY_IN_PATH.match(path)
+        return NmbrsCompanyAccessError(
+            f"Company {company.group(1) if company else '?'} is unknown or not visible to the "
+            f"user who authorized this connection ({text}). Check the company ID in the sync "
+            "config (the REST API's UUID; `python -m nmbrs_provider companies` lists the "
+            "visible ones) and that user's company rights.",
+            **kwargs,
+        )
     if status in (403, 404):
         return NmbrsUnknownEmployeeError(text, **kwargs)
     if status == 400 and ("Protected" in title or "protected" in detail.lower()):

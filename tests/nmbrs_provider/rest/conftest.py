@@ -66,8 +66,9 @@ def authorized(rest_conn, nmbrs_sandbox) -> str:
     return rest_conn
 
 
-def authorize_in_process(conn_id: str, sandbox) -> list[str]:
-    """Run :func:`authorize` with the sandbox's auto-login; return what it printed."""
+def authorize_in_process(conn_id: str, sandbox, *, login: str = DEMO_LOGIN) -> list[str]:
+    """Run :func:`authorize` with the sandbox's auto-login as ``login``; return what it
+    printed."""
     import queue
     import threading
 
@@ -76,7 +77,7 @@ def authorize_in_process(conn_id: str, sandbox) -> list[str]:
     from nmbrs_provider.hooks.nmbrs_rest import NmbrsRestHook
     from nmbrs_provider.rest.authorize import authorize
 
-    sandbox.auth.set_auto_login(DEMO_LOGIN)
+    sandbox.auth.set_auto_login(login)
     settings = NmbrsRestHook(nmbrs_conn_id=conn_id).settings
     printed: queue.Queue[str] = queue.Queue()
     result: list[object] = []
