@@ -150,7 +150,7 @@ class RestCalls:
                     throttle_waited += wait
                     self._again(operation, wait, "HTTP 429")
                     continue
-                raise _throttled(operation, method, response, throttle_waited)
+                raise _throttled(operation, method, path, response, throttle_waited)
             if status >= 500 and retry_lost and not last:
                 wait = max(self.backoff_seconds * 2 ** (attempt - 1), _retry_after(response, 0))
                 self._again(operation, wait, f"HTTP {status}")
@@ -177,10 +177,10 @@ class RestCalls:
 
 
 def _throttled(
-    operation: str, method: str, response: requests.Response, waited: float
+    operation: str, method: str, path: str, response: requests.Response, waited: float
 ) -> NmbrsTransientError:
     """A call Nmbrs kept throttling after ``waited`` seconds of honoured ``Retry-After``."""
-    error = _error(operation, method, response)
+    error = _error(operation, method, path, response)
     return NmbrsTransientError(
         f"{error} (still throttled after waiting {waited:g} s in all: other tools may share "
         "this API user's quota, or the connection's calls_per_second is above it)",
