@@ -245,6 +245,19 @@ def test_a_worker_killed_mid_load_is_retried_on_the_other(deployment):
     assert victim_tries[-1]["state"] == "success"
     assert victim_tries[-1]["hostname"] != doomed  # retried on the surviving worker
     assert len(victim_tries) >= 2
+    # The killed attempt's row, left 'running' by its dead worker, was closed by its retry:
+    # no run of the period is left running.
+    runs = {
+        r_id: (status, message)
+        for r_id, status, message in d.ledger.query(
+            "select run_id, status, message from nmbrs_sync.runs where airflow_run_id = %s",
+            (run_id,),
+        )
+    }
+    assert [r_id for r_id, (status, _) in runs.items() if status == "running"] == [], runs
+    status, message = runs[f"{run_id}/{victim}/try{victim_tries[0]['try_number']}"]
+    assert status == "failed"
+    assert message.startswith("attempt ended without finishing (killed or lost); attempt ")
     # The same end state as the undisturbed run, in Nmbrs (checked above) and in the ledger.
     # (The killed attempt may have set days before it died: the retry then finds them set.)
     reference = getattr(d, "reference", None)

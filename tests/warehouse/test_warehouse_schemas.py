@@ -288,3 +288,52 @@ def test_ledger_refuses_a_reused_run_id_and_unknown_values(warehouse_db: Databas
         sent_line(warehouse_db, "run-1", action="update")
     with pytest.raises(psycopg2.errors.ForeignKeyViolation):
         sent_line(warehouse_db, "no-such-run", hours="1.00")
+
+
+def test_a_new_attempt_closes_the_running_row_of_the_attempt_that_died(
+    warehouse_db: Database,
+) -> None:
+    warehouse_db.run_sql_file(LEDGER)
+    task = "scheduled__2026-12-01/54613"
+    start_run(warehouse_db, f"{task}/try1")  # its worker is killed: the row stays running
+    sent_line(warehouse_db, f"{task}/try1", hours="7.75")
+    excluded(warehouse_db, f"{task}/try1", "0.50", "break")
+    # Rows of other tasks running at the same time: another company, another period (a
+    # backfill), another DAG run, another DAG; and the unrouted run of this DAG run.
+    others = {
+        "other-company": {"company_id": 54614},
+        "other-period": {"period": "2026-10"},
+        "other-dag-run": {"airflow_run_id": "manual__2026-12-01"},
+        "other-dag": {"dag_id": "nmbrs_sync_other"},
+        "unrouted": {"company_id": None, "nmbrs_api": None},
+    }
+    for run_id, values in others.items():
+        start_run(warehouse_db, run_id, **values)
+
+    start_run(warehouse_db, f"{task}/try2")  # Airflow's retry of the same task
+
+    runs = {
+        run_id: (status, message, finished is not None)
+        for run_id, status, message, finished in warehouse_db.query(
+            "select run_id, status, message, finished_at from nmbrs_sync.runs"
+        )
+    }
+    assert runs.pop(f"{task}/try1") == (
+        "failed",
+        f"attempt ended without finishing (killed or lost); attempt {task}/try2 took over",
+        True,
+    )
+    assert runs == {run_id: ("running", None, False) for run_id in [*others, f"{task}/try2"]}
+    totals = warehouse_db.query(
+        "select lines_sent, sent_total, lines_planned, planned_total, rows_excluded,"
+        " excluded_total, totals_at is not null from nmbrs_sync.runs where run_id = %s",
+        (f"{task}/try1",),
+    )
+    assert totals == [(1, Decimal("7.75"), 0, Decimal("0"), 1, Decimal("0.50"), True)]
+
+    # The unrouted run's retry closes the unrouted row only.
+    start_run(warehouse_db, "unrouted-try2", company_id=None, nmbrs_api=None)
+
+    assert warehouse_db.query(
+        "select run_id from nmbrs_sync.runs where status = 'running' order by run_id"
+    ) == [(r,) for r in sorted([*others.keys() - {"unrouted"}, f"{task}/try2", "unrouted-try2"])]
