@@ -173,9 +173,11 @@ alter table nmbrs_sync.runs
     add column if not exists excluded_total numeric(12, 2),
     add column if not exists totals_at timestamptz;
 
--- Runs finished before the totals existed (or by a ledger_finish_run.sql of one's own that
--- does not store them) get them here, once: nothing is written when every finished run has
--- its totals.
+-- Stores a run's totals of its own lines on its row (ledger_finish_run.sql calls it when the
+-- run finishes): the sums period_balance makes, with counts. Writes nothing for an unknown
+-- run_id. Its body is text, so the id migration above (column types) never depends on it.
+create or replace function nmbrs_sync.store_run_totals(run_id text) returns void
+language sql volatile as $totals$
 update nmbrs_sync.runs as r
 set lines_sent = (select count(*) from nmbrs_sync.sent_lines as sl where sl.run_id = r.run_id),
     sent_total = coalesce((
@@ -196,6 +198,14 @@ set lines_sent = (select count(*) from nmbrs_sync.sent_lines as sl where sl.run_
         select sum(eh.hours) from nmbrs_sync.excluded_hours as eh where eh.run_id = r.run_id
     ), 0),
     totals_at = now()
+where r.run_id = store_run_totals.run_id
+$totals$;
+
+-- Runs finished before the totals existed (or by a ledger_finish_run.sql of one's own that
+-- does not store them) get them here, once: nothing is written when every finished run has
+-- its totals.
+select nmbrs_sync.store_run_totals(r.run_id)
+from nmbrs_sync.runs as r
 where r.totals_at is null and r.finished_at is not null;
 
 -- "What did we send for company X, period Y?" and "what happened to employee Z?"

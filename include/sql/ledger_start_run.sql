@@ -6,35 +6,14 @@
 --
 -- An attempt that died without finishing (its worker was killed or lost) left its row
 -- 'running': the new attempt of the same task (same dag_id, airflow_run_id, company_id and
--- period, another run_id) closes it here as failed, with the totals of its own lines as
--- ledger_finish_run.sql stores them. Rows of other companies, periods or DAG runs are untouched.
+-- period, another run_id) closes it here as failed, with the totals of its own lines
+-- (nmbrs_sync.store_run_totals, as ledger_finish_run.sql stores them). Rows of other companies, periods or DAG runs are untouched.
 with stale as (
     update nmbrs_sync.runs as r
     set finished_at = now(),
         status = 'failed',
         message = 'attempt ended without finishing (killed or lost); attempt '
-            || %(run_id)s::text || ' took over',
-        lines_sent = (
-            select count(*) from nmbrs_sync.sent_lines as sl where sl.run_id = r.run_id
-        ),
-        sent_total = coalesce((
-            select sum(sl.hours) from nmbrs_sync.sent_lines as sl
-            where sl.run_id = r.run_id and sl.action in ('insert', 'unchanged', 'correction')
-        ), 0),
-        lines_planned = (
-            select count(*) from nmbrs_sync.plan_lines as pl where pl.run_id = r.run_id
-        ),
-        planned_total = coalesce((
-            select sum(pl.desired_hours) from nmbrs_sync.plan_lines as pl
-            where pl.run_id = r.run_id and pl.desired_hours is not null
-        ), 0),
-        rows_excluded = (
-            select count(*) from nmbrs_sync.excluded_hours as eh where eh.run_id = r.run_id
-        ),
-        excluded_total = coalesce((
-            select sum(eh.hours) from nmbrs_sync.excluded_hours as eh where eh.run_id = r.run_id
-        ), 0),
-        totals_at = now()
+            || %(run_id)s::text || ' took over'
     where r.status = 'running'
       and r.finished_at is null  -- runs_unfinished_idx: only the few unfinished rows are read
       and r.dag_id = %(dag_id)s::text
@@ -43,13 +22,20 @@ with stale as (
       and r.period = %(period)s::text
       and r.run_id <> %(run_id)s::text
     returning r.run_id
+),
+started as (
+    insert into nmbrs_sync.runs (
+        run_id, dag_id, airflow_run_id, company_id, period, dry_run, status, nmbrs_api,
+        company_number
+    )
+    values (
+        %(run_id)s, %(dag_id)s, %(airflow_run_id)s, %(company_id)s, %(period)s, %(dry_run)s,
+        'running', %(nmbrs_api)s, %(company_number)s
+    )
+    returning run_id, started_at
 )
-insert into nmbrs_sync.runs (
-    run_id, dag_id, airflow_run_id, company_id, period, dry_run, status, nmbrs_api,
-    company_number
-)
-values (
-    %(run_id)s, %(dag_id)s, %(airflow_run_id)s, %(company_id)s, %(period)s, %(dry_run)s,
-    'running', %(nmbrs_api)s, %(company_number)s
-)
-returning run_id, started_at
+select st.run_id, st.started_at
+from started as st
+cross join lateral (
+    select count(*) from stale as s cross join lateral nmbrs_sync.store_run_totals(s.run_id)
+) as closed

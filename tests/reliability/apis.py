@@ -9,7 +9,6 @@ warehouse) and a sync config naming each company by its REST UUID on it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from nmbrs_sandbox.rest.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from nmbrs_sandbox.rest.ids import company_uuid
 from tests.airflow_fixtures import ROOT
 from tests.nmbrs_provider.conftest import DEMO_USER, nmbrs_conn_json
-from tests.nmbrs_provider.rest.conftest import authorize_in_process
+from tests.nmbrs_provider.rest.conftest import authorize_in_process, rest_conn_json
 
 DEMO_CONFIG = ROOT / "include" / "nmbrs_sync.yaml"
 DEMO_COMPANIES = (54613, 54614)
@@ -81,7 +80,8 @@ class Api:
             env["AIRFLOW_CONN_NMBRS_DEFAULT"] = nmbrs_conn_json(sandbox.url, *DEMO_USER, **extra)
         else:
             conn_id = f"nmbrs_rest_{sandbox.url.rsplit(':', 1)[1]}"  # one grant per sandbox
-            env[f"AIRFLOW_CONN_{conn_id.upper()}"] = rest_conn(sandbox.url, client, **extra)
+            conn = rest_conn_json(sandbox.url, client=client, **extra)
+            env[f"AIRFLOW_CONN_{conn_id.upper()}"] = conn
             env.setdefault("NMBRS_TOKEN_KEY", token_key(warehouse_db))
             _authorize(env, conn_id, sandbox)
             for company in sync["companies"]:
@@ -123,20 +123,6 @@ _KEYS: dict[str, str] = {}  # one token key per warehouse database (its grants s
 def token_key(warehouse_db: Database) -> str:
     """The ``NMBRS_TOKEN_KEY`` the grants in ``warehouse_db`` are encrypted with."""
     return _KEYS.setdefault(warehouse_db.airflow_conn_json(), Fernet.generate_key().decode())
-
-
-def rest_conn(url: str, client: tuple[str, str], **extra: Any) -> str:
-    """An ``AIRFLOW_CONN_*`` value for an ``nmbrs_rest`` connection to the sandbox."""
-    client_id, secret = client
-    return json.dumps(
-        {
-            "conn_type": "nmbrs_rest",
-            "login": client_id,
-            "password": secret,
-            "host": url,
-            "extra": {"identity_url": url, **extra},
-        }
-    )
 
 
 def _authorize(env: Mapping[str, str], conn_id: str, sandbox: Sandbox) -> None:

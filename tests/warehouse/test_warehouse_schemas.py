@@ -337,3 +337,28 @@ def test_a_new_attempt_closes_the_running_row_of_the_attempt_that_died(
     assert warehouse_db.query(
         "select run_id from nmbrs_sync.runs where status = 'running' order by run_id"
     ) == [(r,) for r in sorted([*others.keys() - {"unrouted"}, f"{task}/try2", "unrouted-try2"])]
+
+
+def test_finishing_a_run_stores_its_totals_and_an_unknown_run_is_no_row(
+    warehouse_db: Database,
+) -> None:
+    warehouse_db.run_sql_file(LEDGER)
+    start_run(warehouse_db, "run-1")
+    sent_line(warehouse_db, "run-1", hours="7.75")
+    sent_line(warehouse_db, "run-1", hours="2.00", action="delete")
+    excluded(warehouse_db, "run-1", "1.50", "break")
+    finish_run(warehouse_db, "run-1", hours_read="9.25")
+    totals = (
+        "select status, hours_read, lines_sent, sent_total, lines_planned, planned_total,"
+        " rows_excluded, excluded_total, totals_at = finished_at from nmbrs_sync.runs"
+    )
+
+    assert warehouse_db.query(totals) == [
+        ("succeeded", Decimal("9.25"), 2, Decimal("7.75"), 0, Decimal("0"), 1, Decimal("1.50"),
+         True)
+    ]  # fmt: skip
+    params = {"run_id": "no-such-run", "status": "failed", "hours_read": None,
+              "hours_sent": None, "hours_excluded": None, "employees_written": None,
+              "employees_unchanged": None, "message": None}  # fmt: skip
+    assert warehouse_db.query(sql("ledger_finish_run.sql"), params) == []
+    assert warehouse_db.query("select run_id from nmbrs_sync.runs") == [("run-1",)]

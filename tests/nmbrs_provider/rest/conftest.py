@@ -37,15 +37,17 @@ REST_CONN_ID = "nmbrs_rest_test"
 DEMO_LOGIN = "demo@example.com"
 
 
-def rest_conn_json(url: str, **extra) -> str:
-    """An ``AIRFLOW_CONN_*`` value for an ``nmbrs_rest`` connection to the sandbox."""
+def rest_conn_json(url: str, *, client: tuple[str, str] | None = None, **extra) -> str:
+    """An ``AIRFLOW_CONN_*`` value for an ``nmbrs_rest`` connection to the sandbox, as OAuth
+    ``client`` (id, secret; the sandbox's demo client by default), with ``extra``."""
     from nmbrs_sandbox.rest.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
+    client_id, secret = client or (DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
     return json.dumps(
         {
             "conn_type": "nmbrs_rest",
-            "login": DEMO_CLIENT_ID,
-            "password": DEMO_CLIENT_SECRET,
+            "login": client_id,
+            "password": secret,
             "host": url,
             "extra": {"identity_url": url, **extra},
         }

@@ -17,12 +17,11 @@ import functools
 import json
 import re
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-import yaml
+from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 from requests.structures import CaseInsensitiveDict
 
 from bench.rest_load import REST_CONN_ID, authorize_once, rest_conn
@@ -31,27 +30,12 @@ from bench.sync_load import WAREHOUSE_CONN_ID, load_warehouse, run_project
 from nmbrs_provider.core.config import LoadConfig
 from nmbrs_provider.core.periods import PayrollPeriod
 from nmbrs_sandbox import Sandbox
+from tests import openapi_reference as reference
 
-REPO = Path(__file__).resolve().parents[3]
-SPEC = REPO / ".." / "shared" / "reference" / "nmbrs-rest" / "openapi.yaml"
-if not SPEC.is_file():
-    pytest.skip(
-        "../shared/reference not found: the REST client's contract test needs the reference "
-        "OpenAPI spec beside the repository",
-        allow_module_level=True,
-    )
+reference.skip_without_spec("the REST client's contract test needs")
 
-from openapi_core import Config, OpenAPI  # noqa: E402
-from openapi_core.contrib.requests import (  # noqa: E402
-    RequestsOpenAPIRequest,
-    RequestsOpenAPIResponse,
-)
-
-pytestmark = [
-    pytest.mark.reference,
-    # openapi-core does not check oauth2 security schemes: the bearer token is checked by hand.
-    pytest.mark.filterwarnings("ignore:Unsupported scheme type:UserWarning"),
-]
+# openapi-core does not check oauth2 security schemes: the bearer token is checked by hand.
+pytestmark = reference.MARKS
 SUBSCRIPTION_KEY = "contract-subscription-key"  # public test data of the local sandbox
 WRITES = {"createVariableHourComponent", "updateEmployeeVariableHours", "deleteEmployeeHours",
           "CreateVariableWorkedDays"}  # fmt: skip
@@ -59,21 +43,7 @@ WRITES = {"createVariableHourComponent", "updateEmployeeVariableHours", "deleteE
 
 @functools.cache
 def _spec() -> dict[str, Any]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    spec = yaml.load(SPEC.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
-    # The template says {hourcomponentId}, the parameter hourComponentId (a defect of the spec,
-    # the same URL either way): mended so that openapi-core can bind the parameter.
-    spec["paths"] = {
-        path.replace("{hourcomponentId}", "{hourComponentId}"): item
-        for path, item in spec["paths"].items()
-    }
-    return spec
-
-
-def _openapi(spec: dict[str, Any], url: str) -> OpenAPI:
-    return OpenAPI.from_dict(
-        {**spec, "servers": [{"url": url}]}, config=Config(spec_validator_cls=None)
-    )
+    return reference.mended(reference.spec())
 
 
 def _ref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
@@ -166,8 +136,8 @@ def test_every_request_the_client_sent_follows_the_spec(synced) -> None:
     operations = Counter(_operation(q.method, q.path)[0] for q, _ in api)
     assert set(operations) >= WRITES, operations  # the sync wrote every kind it can
     assert {"getEmployeesByCompany", "getVariableHourComponentsByEmployee"} <= set(operations)
-    plain = _openapi(_spec(), sandbox.url)
-    strict = _openapi(_closed_request_bodies(_spec()), sandbox.url)
+    plain = reference.openapi(_spec(), sandbox.url)
+    strict = reference.openapi(_closed_request_bodies(_spec()), sandbox.url)
     problems = []
     for request, reply in api:
         name, operation, parameters = _operation(request.method, request.path)

@@ -7,64 +7,28 @@ and response, with openapi-core against the spec whose ``servers`` point at the 
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
-import yaml
+from openapi_core import OpenAPI
+from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+from openapi_core.exceptions import OpenAPIError
 
 from nmbrs_sandbox import Sandbox
 from nmbrs_sandbox.rest import company_uuid, employee_uuid, routes
+from tests import openapi_reference as reference
 from tests.nmbrs_sandbox.rest.rest_api import Rest, login
 
-REPO = Path(__file__).resolve().parents[3]
-SPEC = REPO / ".." / "shared" / "reference" / "nmbrs-rest" / "openapi.yaml"
-if not SPEC.is_file():
-    pytest.skip(
-        "../shared/reference not found: the REST contract tests need the reference OpenAPI spec "
-        "beside the repository",
-        allow_module_level=True,
-    )
+reference.skip_without_spec("the REST contract tests need")
 
-from openapi_core import Config, OpenAPI  # noqa: E402
-from openapi_core.contrib.requests import (  # noqa: E402
-    RequestsOpenAPIRequest,
-    RequestsOpenAPIResponse,
-)
-from openapi_core.exceptions import OpenAPIError  # noqa: E402
-
-pytestmark = [
-    pytest.mark.reference,
-    # openapi-core does not check oauth2 security schemes; the sandbox's own tests do.
-    pytest.mark.filterwarnings("ignore:Unsupported scheme type:UserWarning"),
-]
-# The spec's template says {hourcomponentId}, its parameter hourComponentId: a defect of the
-# spec (same URL either way), mended here so that openapi-core can bind the parameter.
-DELETE_PATH = "/api/employees/{employeeId}/hours/{hourcomponentId}"
+# openapi-core does not check oauth2 security schemes; the sandbox's own tests do.
+pytestmark = reference.MARKS
 
 ACME = company_uuid(54613)
 ANNA = employee_uuid(500001)
 NOVEMBER = {"period": {"year": 2026, "period": 11}, "unprotectedMode": False}
-
-
-@functools.cache
-def _spec() -> dict[str, Any]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(SPEC.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
-
-
-def _openapi(url: str) -> OpenAPI:
-    spec = dict(_spec())
-    spec["servers"] = [{"url": url}]
-    spec["paths"] = {
-        path.replace("{hourcomponentId}", "{hourComponentId}"): item
-        for path, item in spec["paths"].items()
-    }
-    return OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +39,7 @@ def sandbox() -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="module")
 def openapi(sandbox: Sandbox) -> OpenAPI:
-    return _openapi(sandbox.url)
+    return reference.openapi(reference.mended(reference.spec()), sandbox.url)
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +63,7 @@ def _check(
 
 
 def test_every_sandbox_route_is_an_operation_of_the_spec() -> None:
-    spec_paths = _spec()["paths"]
+    spec_paths = reference.spec()["paths"]  # as published
     for route in routes.ROUTES:
         template = re.sub(r"\(\?P<(\w+)>\[\^/\]\+\)", r"{\1}", route.pattern.pattern[1:-3])
         assert template in spec_paths, template
