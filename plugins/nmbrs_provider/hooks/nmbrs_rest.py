@@ -16,6 +16,7 @@ import requests
 from airflow.sdk import BaseHook
 
 from nmbrs_provider.exceptions import NmbrsError, NmbrsTransientError
+from nmbrs_provider.http_session import EnvironmentOnceSession
 from nmbrs_provider.rest.errors import authorize_command
 from nmbrs_provider.rest.settings import NmbrsRestSettings
 from nmbrs_provider.rest.tokens import TokenProvider
@@ -95,7 +96,7 @@ class NmbrsRestHook(BaseHook):
     @cached_property
     def session(self) -> requests.Session:
         """The HTTP session of this hook (connection pool; no credentials kept on it)."""
-        session = requests.Session()
+        session = EnvironmentOnceSession()
         session.verify = self.settings.verify_tls
         return session
 

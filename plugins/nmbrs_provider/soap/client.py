@@ -26,6 +26,7 @@ from nmbrs_provider.exceptions import (
     NmbrsResponseError,
     NmbrsTransientError,
 )
+from nmbrs_provider.http_session import EnvironmentOnceSession
 from nmbrs_provider.soap.call_stats import CallStats
 from nmbrs_provider.soap.faults import translate_fault
 from nmbrs_provider.soap.pacing import CallPacer, account_pacer
@@ -158,7 +159,7 @@ class NmbrsSoapClient:
         self._lock = threading.Lock()
         if not settings.verify_tls:
             log.warning("TLS certificate verification is OFF for %s", settings.base_url)
-        self.session = requests.Session()
+        self.session = EnvironmentOnceSession()
         self.session.verify = settings.verify_tls
         self.session.headers["User-Agent"] = "airflow-provider-nmbrs"
         # One kept-alive connection per thread that may call at once (requests keeps 10).
