@@ -100,3 +100,41 @@ def test_a_revoked_pacer_sends_nothing():
     p.revoke("the task released it")
     with pytest.raises(LeaseLapsed, match="released"):
         p.wait()
+
+
+class LateTime(FakeTime):
+    """A busy machine: every sleep ends ``late`` seconds after it was due."""
+
+    def __init__(self, late: float) -> None:
+        super().__init__()
+        self.late = late
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds + self.late)
+
+
+def test_threads_that_wake_late_still_send_at_the_share():
+    fake = LateTime(late=0.010)  # 10 ms late on every wake-up, at a spacing of 15.7 ms
+    p = pacer(fake, 70)
+    starts = []
+    for _ in range(300):
+        p.wait()
+        starts.append(fake.clock())
+    assert starts[-1] - starts[0] == pytest.approx(299 * WINDOW_SECONDS / 70, rel=0.05)
+    assert max(sum(1 for t in starts if s <= t < s + WINDOW_SECONDS) for s in starts) <= 70
+
+
+def test_catching_up_after_a_long_stall_is_bounded():
+    """A thread held up for a second sends a few calls at once, not its whole share."""
+    fake = FakeTime()
+    p = pacer(fake, 70)
+    starts = []
+    for i in range(200):
+        if i == 100:
+            fake.sleep(1.0)
+        p.wait()
+        starts.append(fake.clock())
+    after = starts[100:]
+    at_once = sum(1 for t in after if t - after[0] < 1e-9)
+    assert 2 <= at_once <= 1 + 0.1 / (WINDOW_SECONDS / 70) + 1
+    assert max(sum(1 for t in starts if s <= t < s + WINDOW_SECONDS) for s in starts) <= 70
