@@ -16,11 +16,6 @@ from nmbrs_provider.soap.pacing import CallPacer
 WINDOW_SECONDS = 1.1
 #: Longest sleep between two looks at the share (it may change while a call waits).
 _POLL_SECONDS = 0.05
-#: How far behind its planned slots a pacer may catch up: a call whose thread woke late (a
-#: busy machine, another thread holding the interpreter lock) does not push every later call
-#: back; the next calls go sooner, at most this much early in all, and never more than the
-#: share in a window.
-CATCH_UP_SECONDS = 0.1
 
 
 class LeaseLapsed(NmbrsTransientError):
@@ -55,7 +50,6 @@ class LeasedPacer(CallPacer):
         self._deadline = float("-inf")
         self._reason = "no lease was granted yet"
         self._starts: collections.deque[float] = collections.deque()
-        self._planned = float("-inf")  # the slot the last call was given (it may start later)
         self.calls_per_second = 0.0
         #: Set by the coordinator: asks the heartbeat to take a lease again (a dozing pacer).
         self.on_wake: Callable[[], None] | None = None
@@ -141,23 +135,19 @@ class LeasedPacer(CallPacer):
                 slot = self._next_slot(share, now)
                 if slot <= now:
                     self._starts.append(now)
-                    self._planned = slot
                     return waited
                 pause = min(slot - now, deadline - now, _POLL_SECONDS)
                 self._sleep(pause)
                 waited += pause
 
     def _next_slot(self, share: int, now: float) -> float:
-        """The earliest start the share allows (infinity without a share): one spacing after
-        the last call's planned slot (caught up by at most :data:`CATCH_UP_SECONDS`), and no
-        more than ``share`` starts in any window."""
+        """The earliest start the share allows (infinity without a share)."""
         starts = self._starts
         while starts and starts[0] <= now - WINDOW_SECONDS:
             starts.popleft()
         if share <= 0:
             return float("inf")
-        spaced = self._planned + WINDOW_SECONDS / share
-        slot = max(spaced, now - CATCH_UP_SECONDS) if starts else now
+        slot = starts[-1] + WINDOW_SECONDS / share if starts else now
         if len(starts) >= share:  # the window is full: wait until its oldest start leaves it
             slot = max(slot, starts[-share] + WINDOW_SECONDS)
         return slot
