@@ -7,7 +7,8 @@
 -- An attempt that died without finishing (its worker was killed or lost) left its row
 -- 'running': the new attempt of the same task (same dag_id, airflow_run_id, company_id and
 -- period, another run_id) closes it here as failed, with the totals of its own lines
--- (nmbrs_sync.store_run_totals, as ledger_finish_run.sql stores them). Rows of other companies, periods or DAG runs are untouched.
+-- (nmbrs_sync.store_run_totals, as ledger_finish_run.sql stores them). Rows of other
+-- companies, periods or DAG runs are untouched.
 with stale as (
     update nmbrs_sync.runs as r
     set finished_at = now(),

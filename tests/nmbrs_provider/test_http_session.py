@@ -40,13 +40,15 @@ class _Recorder(ThreadingHTTPServer):
 
 @pytest.fixture
 def servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[_Recorder, _Recorder]]:
-    """A proxy and an Nmbrs stand-in, with no proxy setting of the machine in the way."""
+    """A proxy that ``HTTP_PROXY`` names and an Nmbrs stand-in, with no other proxy setting
+    of the machine in the way."""
     for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.upper(), raising=False)
     started = [_Recorder(), _Recorder()]
     for server in started:
         threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("HTTP_PROXY", started[0].url)
     yield started[0], started[1]
     for server in started:
         server.shutdown()
@@ -54,10 +56,9 @@ def servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[_Recorder, _Recor
 
 
 def test_calls_go_through_the_proxy_the_environment_names(
-    servers: tuple[_Recorder, _Recorder], monkeypatch: pytest.MonkeyPatch
+    servers: tuple[_Recorder, _Recorder],
 ) -> None:
     proxy, nmbrs = servers
-    monkeypatch.setenv("HTTP_PROXY", proxy.url)
     session = EnvironmentOnceSession()
     for _ in range(3):
         assert session.get(f"{nmbrs.url}/soap/v3/EmployeeService.asmx", timeout=30).ok
@@ -70,7 +71,6 @@ def test_no_proxy_sends_the_calls_of_that_host_directly(
     servers: tuple[_Recorder, _Recorder], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     proxy, nmbrs = servers
-    monkeypatch.setenv("HTTP_PROXY", proxy.url)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     assert EnvironmentOnceSession().get(f"{nmbrs.url}/x", timeout=30).ok
     assert (proxy.lines, nmbrs.lines) == ([], ["GET /x HTTP/1.1"])
@@ -81,7 +81,6 @@ def test_the_environment_is_read_once_per_host(
 ) -> None:
     """What makes a call cheap: a task's environment is not walked again on every call."""
     proxy, nmbrs = servers
-    monkeypatch.setenv("HTTP_PROXY", proxy.url)
     session = EnvironmentOnceSession()
     assert session.get(f"{nmbrs.url}/first", timeout=30).ok
     monkeypatch.delenv("HTTP_PROXY")
