@@ -28,8 +28,8 @@ create table if not exists nmbrs_sync.call_budget_leases (
     holder              text not null,          -- host, process and task, for diagnosis
     calls_per_second    integer not null check (calls_per_second > 0),
     share               integer not null default 0 check (share >= 0),
-    previous_share      integer not null default 0,  -- claimed for a window after lowering
-    lowered_at          timestamptz,
+    previous_share      integer not null default 0,  -- read by older versions only
+    lowered_at          timestamptz,                 -- read by older versions only
     released            boolean not null default false,
     joined_at           timestamptz not null default clock_timestamp(),
     expires_at          timestamptz not null
@@ -37,3 +37,19 @@ create table if not exists nmbrs_sync.call_budget_leases (
 
 create index if not exists call_budget_leases_account
     on nmbrs_sync.call_budget_leases (account, expires_at);
+
+-- The most calls the lease's task can have in any pacing window from its last renewal on, and
+-- the calls per window it asked for (null: all it gets). Added after the first release; the
+-- check keeps every later run from taking the table's exclusive lock (the other tasks renew
+-- their leases meanwhile).
+do $budget$
+begin
+    if not exists (select 1 from information_schema.columns
+                    where table_schema = 'nmbrs_sync' and table_name = 'call_budget_leases'
+                      and column_name = 'demand') then
+        alter table nmbrs_sync.call_budget_leases
+            add column if not exists claim integer check (claim >= 0),
+            add column if not exists demand integer check (demand >= 0);
+    end if;
+end
+$budget$;

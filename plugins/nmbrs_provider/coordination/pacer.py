@@ -16,6 +16,8 @@ from nmbrs_provider.soap.pacing import CallPacer
 WINDOW_SECONDS = 1.1
 #: Longest sleep between two looks at the share (it may change while a call waits).
 _POLL_SECONDS = 0.05
+#: A task whose calls waited for the share at least this part of the time would use more.
+_HELD_UP_FRACTION = 0.5
 
 
 class LeaseLapsed(NmbrsTransientError):
@@ -56,6 +58,8 @@ class LeasedPacer(CallPacer):
         self._dozing = False
         self._waiting = 0
         self._last_use = clock()
+        self._held_up = 0.0  # seconds a call waited for the share since the last look
+        self._looked_at = clock()
 
     @property
     def share(self) -> int:
@@ -123,25 +127,43 @@ class LeasedPacer(CallPacer):
                     dozing = self._dozing
                 if dozing and self.on_wake is not None:
                     self.on_wake()  # the heartbeat joins again and grants a share
-                    with self._state:
-                        share, deadline, reason = self._share, self._deadline, self._reason
-                now = self._clock()
-                if now >= deadline:
-                    raise LeaseLapsed(
-                        f"No Nmbrs call sent: this task's share of the call budget of "
-                        f"{self.describe} lapsed ({reason}). The budget is coordinated through "
-                        "the warehouse; calls are never sent unpaced."
-                    )
-                slot = self._next_slot(share, now)
-                if slot <= now:
-                    self._starts.append(now)
-                    return waited
-                pause = min(slot - now, deadline - now, _POLL_SECONDS)
+                with self._state:
+                    share, deadline, reason = self._share, self._deadline, self._reason
+                    now = self._clock()
+                    if now >= deadline:
+                        raise LeaseLapsed(
+                            f"No Nmbrs call sent: this task's share of the call budget of "
+                            f"{self.describe} lapsed ({reason}). The budget is coordinated "
+                            "through the warehouse; calls are never sent unpaced."
+                        )
+                    slot = self._next_slot(share, now)
+                    if slot <= now:
+                        self._starts.append(now)
+                        return waited
+                    pause = min(slot - now, deadline - now, _POLL_SECONDS)
+                    self._held_up += pause  # a call waits for the share: time it could use
                 self._sleep(pause)
                 waited += pause
 
+    def recent_starts(self) -> int:
+        """The calls started in the last window: they count in every window still to come
+        that overlaps it, whatever the share is now."""
+        return self.usage(look=False)[0]
+
+    def usage(self, *, look: bool = True) -> tuple[int, bool]:
+        """The calls started in the last window, and whether the share held the task up since
+        the last look: a call was waiting for it at least half of that time (the task would
+        send faster with a larger share)."""
+        with self._state:
+            now = self._clock()
+            recent = sum(1 for start in self._starts if start > now - WINDOW_SECONDS)
+            pressed = self._held_up >= _HELD_UP_FRACTION * max(now - self._looked_at, 1e-9)
+            if look:
+                self._held_up, self._looked_at = 0.0, now
+            return recent, pressed
+
     def _next_slot(self, share: int, now: float) -> float:
-        """The earliest start the share allows (infinity without a share)."""
+        """The earliest start the share allows (infinity without a share); under ``_state``."""
         starts = self._starts
         while starts and starts[0] <= now - WINDOW_SECONDS:
             starts.popleft()

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from nmbrs_provider.coordination import leases
+from nmbrs_provider.coordination import leases, shares
 from nmbrs_provider.coordination.pacer import LeasedPacer
 from nmbrs_provider.exceptions import NmbrsTransientError
 from nmbrs_provider.soap import pacing
@@ -78,10 +78,17 @@ class _AccountLease:
         self.lease_id = renewal.lease_id
         self.pacer.grant(renewal.share, sent_at + leases.TTL_SECONDS - leases.HOLD_SECONDS)
 
-    def lower_now(self, share: int) -> None:
-        """Inside the transaction: a lower share applies before the database hears of it."""
+    def lower_now(self, share: int) -> int:
+        """Inside the transaction: a lower share applies before the database hears of it.
+        Returns the calls started in the last window (they still count, whatever the share)."""
         if share < self.pacer.share:
             self.pacer.grant(share, self.pacer_deadline())
+        return self.pacer.recent_starts()
+
+    def demand(self) -> int:
+        """The calls per window this task asks for at this renewal (from its last window)."""
+        recent, pressed = self.pacer.usage()
+        return shares.demand(recent, pressed, self.pacer.share, self.calls_per_second)
 
     def pacer_deadline(self) -> float:
         return self.pacer._deadline
@@ -156,28 +163,30 @@ class BudgetCoordinator:
         if entry.released and entry.pacer.dozing:
             return  # released while idle: nothing to renew until the task calls again
         conn = self._db_conn()
+        demand = entry.demand()
         if entry.released:  # the task calls again: resume the lease while it still counts
             entry.released = False
             try:
-                renewal = leases.resume(conn, entry.key, entry.lease_id, entry.lower_now)
+                renewal = leases.resume(conn, entry.key, entry.lease_id, entry.lower_now, demand)
             except leases.LeaseLost:
                 entry.lease_id = None
             else:
                 entry.apply(renewal, sent_at)
                 return
         elif entry.lease_id is not None and entry.pacer.doze(IDLE_SECONDS):
-            leases.release(conn, entry.lease_id)  # its claim still counts for HOLD_SECONDS
+            # Its calls of the last window still count for HOLD_SECONDS.
+            leases.release(conn, entry.lease_id, entry.pacer.recent_starts())
             entry.released = True
             return
         if entry.lease_id is not None:
             try:
-                renewal = leases.renew(conn, entry.key, entry.lease_id, entry.lower_now)
+                renewal = leases.renew(conn, entry.key, entry.lease_id, entry.lower_now, demand)
             except leases.LeaseLost:
                 entry.pacer.revoke("its lease expired before it could be renewed")
                 entry.lease_id = None
         if entry.lease_id is None:
             renewal = leases.join(
-                conn, entry.key, self.holder, entry.calls_per_second, entry.lower_now
+                conn, entry.key, self.holder, entry.calls_per_second, entry.lower_now, demand
             )
         entry.apply(renewal, sent_at)
 
@@ -228,7 +237,7 @@ class BudgetCoordinator:
                 entry.pacer.revoke("the task released it")
                 if entry.lease_id is not None and not entry.released and self._conn is not None:
                     try:
-                        leases.release(self._conn, entry.lease_id)
+                        leases.release(self._conn, entry.lease_id, entry.pacer.recent_starts())
                     except Exception as exc:
                         log.warning("Nmbrs call budget: release failed (%s)", _short(exc))
             self._close_conn()

@@ -10,7 +10,7 @@ import time
 
 import psycopg2
 
-from nmbrs_provider.coordination import leases, scope
+from nmbrs_provider.coordination import leases, scope, shares
 from nmbrs_provider.coordination.scope import shared_call_budgets
 from tests.nmbrs_provider.coordination.test_budget_across_processes import (
     ACCOUNT_A,
@@ -36,15 +36,18 @@ def test_an_idle_task_gives_its_share_to_the_busy_one_and_gets_one_back(connect_
         with shared_call_budgets(lambda: psycopg2.connect(**connect_kwargs), "idle task"):
             from nmbrs_provider.soap.pacing import account_pacer
 
-            idle = account_pacer(ACCOUNT_A, budget)  # joins: the busy one drops to half
+            # It joins asking only for a couple of calls, as a task that has not called yet:
+            # the busy one keeps the rest.
+            idle = account_pacer(ACCOUNT_A, budget)
             joined_at = time.monotonic()
-            busy.wait_for_share(budget // 2, after=joined_at - 1)
+            busy.wait_for_share(budget - shares.SPARE_CALLS, after=joined_at - 1)
             # The idle task sends nothing: within seconds the busy one has the whole budget,
             # although the idle one's task is still running.
             regained = busy.wait_for_share(budget, timeout=30, after=joined_at)
             assert regained - joined_at <= scope.IDLE_SECONDS + leases.HOLD_SECONDS + 5
             assert idle.share == 0
-            # Its next calls take a share again, and the two stay under the budget together.
+            # Its next calls take a share again, growing until the two split the budget; they
+            # stay under it together.
             woke_at = time.monotonic()
             mine = []
             while time.monotonic() < woke_at + 4:

@@ -100,3 +100,35 @@ def test_a_revoked_pacer_sends_nothing():
     p.revoke("the task released it")
     with pytest.raises(LeaseLapsed, match="released"):
         p.wait()
+
+
+def test_it_reports_the_calls_of_the_last_window_and_whether_the_share_held_it_up():
+    fake = FakeTime()
+    p = pacer(fake, 1000)
+    for _ in range(5):
+        p.wait()
+        fake.sleep(0.1)  # the call takes its time; the next one needs no waiting
+    assert p.usage() == (5, False)
+    p.grant(10, 10_000.0)
+    for _ in range(20):
+        p.wait()  # back to back: each one waits for the share
+    assert p.usage() == (10, True)
+    fake.sleep(WINDOW_SECONDS)
+    assert p.recent_starts() == 0
+    assert p.usage() == (0, False)  # reported for the time since the last look only
+
+
+def test_a_call_waiting_without_a_share_counts_as_held_up():
+    fake = FakeTime()
+    p = pacer(fake, 0)
+
+    def sleep(seconds: float) -> None:
+        fake.sleep(seconds)
+        if fake.clock() >= 1000.2:
+            p.grant(100, 10_000.0)
+
+    p._sleep = sleep
+    p.wait()
+    assert p.usage() == (1, True)
+    fake.sleep(0.5)
+    assert p.usage() == (1, False)

@@ -17,23 +17,32 @@ def conn(warehouse_db):
     connection.close()
 
 
-def nothing(_share: int) -> None:
-    pass
+def nothing(_share: int) -> int:
+    return 0  # no call in the last window
 
 
-def test_a_newcomer_waits_until_the_lowered_share_has_left_the_window(conn, monkeypatch):
-    monkeypatch.setattr(leases, "HOLD_SECONDS", 3600.0)  # "still in the window", however slow
+def sent(calls: int):
+    """A task that started ``calls`` calls in the last window (and lowers to what it is told)."""
+    return lambda _share: calls
+
+
+def test_a_newcomer_waits_until_the_calls_at_the_old_share_have_left_the_window(conn):
     first = leases.join(conn, "acct", "first", 40, nothing)
     assert first.share == 40  # alone: everything
     second = leases.join(conn, "acct", "second", 40, nothing)
     assert second.share == 0  # the first still sends at 40
     lowered: list[int] = []
-    assert leases.renew(conn, "acct", first.lease_id, lowered.append).share == 20
+
+    def lowers(share: int) -> int:
+        lowered.append(share)
+        return 40  # it sent 40 in the last window: they still count
+
+    assert leases.renew(conn, "acct", first.lease_id, lowers).share == 20
     assert lowered == [20]  # told before the commit: it lowers before anyone may take more
     # Lowered, but its calls at 40 are still in the window: nothing free yet.
     assert leases.renew(conn, "acct", second.lease_id, nothing).share == 0
-    assert leases.renew(conn, "acct", first.lease_id, nothing).share == 20
-    monkeypatch.setattr(leases, "HOLD_SECONDS", 0.0)  # the window has passed
+    # A window later it has only its 20 in the window: the newcomer gets the other 20.
+    assert leases.renew(conn, "acct", first.lease_id, sent(20)).share == 20
     assert leases.renew(conn, "acct", second.lease_id, nothing).share == 20
 
 
@@ -42,14 +51,43 @@ def test_a_released_share_returns_after_the_window(conn, monkeypatch):
     first = leases.join(conn, "acct", "first", 40, nothing)
     second = leases.join(conn, "acct", "second", 40, nothing)
     leases.renew(conn, "acct", first.lease_id, nothing)
-    monkeypatch.setattr(leases, "HOLD_SECONDS", 0.0)
     assert leases.renew(conn, "acct", second.lease_id, nothing).share == 20
-    monkeypatch.setattr(leases, "HOLD_SECONDS", 3600.0)
-    leases.release(conn, second.lease_id)
-    assert leases.renew(conn, "acct", first.lease_id, nothing).share == 20  # still held
+    leases.release(conn, second.lease_id, recent=15)
+    # Its 15 calls of the last window still count: the first gets the rest at once.
+    assert leases.renew(conn, "acct", first.lease_id, nothing).share == 25
     monkeypatch.setattr(leases, "HOLD_SECONDS", 0.0)
-    # The released lease expires at once with no hold: the first gets everything back.
+    leases.release(conn, second.lease_id, recent=15)
+    # Released with no hold, it expires at once: the first gets everything back.
     assert leases.renew(conn, "acct", first.lease_id, nothing).share == 40
+
+
+def test_a_task_that_asks_for_little_leaves_the_rest_to_the_other(conn):
+    reader = leases.join(conn, "acct", "reading the warehouse", 40, nothing, demand=3)
+    busy = leases.join(conn, "acct", "busy", 40, nothing, demand=None)
+    assert leases.renew(conn, "acct", reader.lease_id, nothing, demand=3).share == 3
+    assert leases.renew(conn, "acct", busy.lease_id, nothing, demand=None).share == 37
+    # The reader starts calling: as it asks for more the busy one's share shrinks.
+    assert leases.renew(conn, "acct", busy.lease_id, nothing, demand=None).share == 37
+    assert leases.renew(conn, "acct", reader.lease_id, nothing, demand=40).share == 3
+    assert leases.renew(conn, "acct", busy.lease_id, sent(20), demand=None).share == 20
+    assert leases.renew(conn, "acct", reader.lease_id, nothing, demand=40).share == 20
+
+
+def test_rows_of_an_older_worker_hold_their_lowered_share_for_the_window(conn, monkeypatch):
+    # A worker of the version before claims were written lowers a share and only records
+    # previous_share and lowered_at: its old share counts for HOLD_SECONDS.
+    monkeypatch.setattr(leases, "HOLD_SECONDS", 3600.0)
+    old = leases.join(conn, "acct", "older worker", 40, nothing)
+    with conn, conn.cursor() as cursor:
+        cursor.execute(
+            "update nmbrs_sync.call_budget_leases set share = 20, previous_share = 40,"
+            " lowered_at = now(), claim = null where lease_id = %s",
+            (old.lease_id,),
+        )
+    new = leases.join(conn, "acct", "newer worker", 40, nothing)
+    assert new.share == 0
+    monkeypatch.setattr(leases, "HOLD_SECONDS", 0.0)
+    assert leases.renew(conn, "acct", new.lease_id, nothing).share == 20
 
 
 def test_an_expired_lease_is_lost_and_frees_its_share(conn, monkeypatch):

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import itertools
 
-from nmbrs_provider.coordination.shares import Lease, budget, fair_share, next_share
+from nmbrs_provider.coordination.shares import (
+    SPARE_CALLS,
+    Lease,
+    budget,
+    demand,
+    fair_share,
+    fair_shares,
+    next_share,
+)
 
 
 def test_a_task_alone_gets_the_whole_budget():
@@ -56,3 +64,39 @@ def test_claims_never_exceed_the_budget_whatever_the_order_of_renewals():
             leases = [Lease(t, 140, c) for t, c in claims.items()]
             claims[task] = next_share(leases, task)
             assert sum(claims.values()) <= 140
+
+
+def test_a_task_that_asks_for_little_leaves_the_rest_to_the_busy_ones():
+    reading = Lease(1, 140, 0, demand=4)
+    busy = [Lease(2, 140, 0), Lease(3, 140, 0)]
+    assert fair_shares([reading, *busy]) == {1: 4, 2: 68, 3: 68}
+
+
+def test_demands_below_the_budget_get_the_rest_spread_evenly():
+    # Nobody is held up: each gets what it asks for and an even part of what is left, so a
+    # task alone gets the whole budget whatever it asked for.
+    assert fair_shares([Lease(1, 140, 0, demand=10), Lease(2, 140, 0, demand=30)]) == {
+        1: 60,
+        2: 80,
+    }
+    assert fair_share([Lease(1, 140, 0, demand=2)], 1) == 140
+
+
+def test_modest_demands_are_met_before_the_rest_is_split():
+    leases = [
+        Lease(1, 140, 0, demand=100),
+        Lease(2, 140, 0, demand=30),
+        Lease(3, 140, 0, demand=None),
+        Lease(4, 140, 0, demand=0, active=False),
+    ]
+    shares = fair_shares(leases)
+    assert shares == {1: 55, 2: 30, 3: 55}
+    assert sum(shares.values()) == 140
+
+
+def test_a_held_up_task_asks_for_twice_its_share_and_an_idle_one_for_what_it_used():
+    assert demand(recent=35, pressed=True, share=35, calls_per_second=140) == 70
+    assert demand(recent=0, pressed=True, share=0, calls_per_second=140) == 8
+    assert demand(recent=100, pressed=True, share=100, calls_per_second=140) == 140
+    assert demand(recent=40, pressed=False, share=70, calls_per_second=140) == 50
+    assert demand(recent=0, pressed=False, share=70, calls_per_second=140) == SPARE_CALLS
