@@ -30,10 +30,22 @@ from nmbrs_provider.http_session import EnvironmentOnceSession
 from nmbrs_provider.soap.call_stats import CallStats
 from nmbrs_provider.soap.faults import translate_fault
 from nmbrs_provider.soap.pacing import CallPacer, account_pacer
+from nmbrs_provider.soap.plain_reply import reply_value
 
 log = logging.getLogger(__name__)
 
 SERVICES = ("CompanyService", "EmployeeService")
+#: The company-wide reads, whose answers grow with the company: read as plain values, without
+#: zeep's value objects (:mod:`nmbrs_provider.soap.plain_reply`).
+PLAIN_READS = frozenset(
+    {
+        "List_GetByCompany",
+        "PersonalInfo_GetAll_AllEmployeesByCompany",
+        "Employment_GetAll_AllEmployeesByCompany",
+        "Salary_GetAll_AllEmployeesByCompany",
+        "Schedule_GetAll_AllEmployeesByCompany",
+    }
+)
 NAMESPACE = "https://api.nmbrs.nl/soap/v3/{service}"
 _WSDL_CACHE = InMemoryCache(timeout=24 * 3600)
 _DOCUMENTS: dict[tuple[str, bool], Document] = {}
@@ -282,10 +294,11 @@ class NmbrsSoapClient:
                 "is the Base URL an Nmbrs SOAP v3 server?",
                 **where,
             ) from None
+        headers = {"AuthHeaderWithDomain": self.settings.auth_header()}
         try:
-            return method(
-                **kwargs, _soapheaders={"AuthHeaderWithDomain": self.settings.auth_header()}
-            )
+            if operation in PLAIN_READS:
+                return self._plain_read(proxy, operation, method, kwargs, headers)
+            return method(**kwargs, _soapheaders=headers)
         except zeep.exceptions.Fault as fault:
             raise translate_fault(
                 str(fault.message or ""),
@@ -353,6 +366,16 @@ class NmbrsSoapClient:
             raise NmbrsResponseError(
                 f"{service}.{operation}: invalid request or response ({_short(exc)})", **where
             ) from None
+
+    @staticmethod
+    def _plain_read(
+        proxy: Any, operation: str, method: Any, kwargs: Mapping[str, Any], headers: Any
+    ) -> Any:
+        """A large read answered as plain values (:mod:`~nmbrs_provider.soap.plain_reply`)."""
+        with proxy._client.settings(raw_response=True):
+            response = method(**kwargs, _soapheaders=headers)
+        binding = proxy._binding
+        return reply_value(proxy._client, binding, binding.get(operation), response)
 
 
 def _short(exc: BaseException) -> str:

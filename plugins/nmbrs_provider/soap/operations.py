@@ -71,7 +71,12 @@ class NmbrsSoapCalls:
     def _call(self, service: str, operation: str, **kwargs: Any) -> Any:
         from zeep.helpers import serialize_object
 
-        return serialize_object(self.client.call(service, operation, **kwargs), dict)
+        from nmbrs_provider.soap.client import PLAIN_READS
+
+        result = self.client.call(service, operation, **kwargs)
+        if operation in PLAIN_READS:
+            return result  # plain values already
+        return serialize_object(result, dict)
 
     # -- companies and periods ----------------------------------------------------------------
 
