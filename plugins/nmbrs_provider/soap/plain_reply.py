@@ -34,8 +34,9 @@ class Declined(Exception):
     """The answer has a shape this reader does not handle: let zeep read it."""
 
 
-#: Per complex type and child: key, element, its tag, local name, max occurs (None: unbounded).
-_Plan = tuple[tuple[str, Element, str, str, "int | None"], ...]
+#: Per complex type and child: key, tag, local name, max occurs (None: unbounded), whether it
+#: repeats, whether it is optional, its type, and its type's conversion when it is a leaf.
+_Plan = tuple[tuple[str, str, str, "int | None", bool, bool, Any, Any], ...]
 _PLANS: dict[int, tuple[ComplexType, _Plan | None]] = {}
 _PLANS_LOCK = threading.Lock()
 
@@ -64,8 +65,8 @@ def read_reply(output: Any, envelope: etree._Element) -> Any:
         return response
     ((key, result),) = response.items()
     if isinstance(result, dict):
-        declared_result = next(e for name, e, *_ in _plan(declared.type) or () if name == key)
-        inner = _plan(declared_result.type)
+        result_type = next(entry[6] for entry in _plan(declared.type) or () if entry[0] == key)
+        inner = _plan(result_type)
         if inner is not None and len(inner) == 1:
             return result[inner[0][0]]
     return result
@@ -96,12 +97,21 @@ def _value(element: Element, node: etree._Element) -> Any:
         raise Declined("xsi:type")
     xsd_type = element.type
     if isinstance(xsd_type, AnySimpleType):
-        if node.text is None:
-            return None
-        try:
-            return xsd_type.pythonvalue(node.text)
-        except (TypeError, ValueError):
-            return None  # as zeep: an unreadable leaf is None
+        return _leaf(xsd_type.pythonvalue, node.text)
+    return _complex(xsd_type, node)
+
+
+def _leaf(convert: Any, text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return convert(text)
+    except (TypeError, ValueError):
+        return None  # as zeep: an unreadable leaf is None
+
+
+def _complex(xsd_type: Any, node: etree._Element) -> Any:
+    """A complex element's dict (zeep's ``ComplexType.parse_xmlelement``, serialized)."""
     plan = _plan(xsd_type)
     if plan is None:  # an empty complex type
         return None
@@ -110,17 +120,23 @@ def _value(element: Element, node: etree._Element) -> Any:
         return None
     result: dict[str, Any] = {}
     index, count = 0, len(children)
-    for key, child, full, local, most in plan:
+    for key, full, local, most, multiple, optional, child_type, convert in plan:
         values: list[Any] = []
         while index < count and (most is None or len(values) < most):
-            tag = children[index].tag
+            child = children[index]
+            tag = child.tag
             if tag != full and tag != local and not _same_name(tag, full, local):
                 break
-            values.append(_value(child, children[index]))
+            if child.get(_XSI_TYPE) is not None:
+                raise Declined("xsi:type")
+            if convert is not None:
+                values.append(_leaf(convert, child.text))
+            else:
+                values.append(_complex(child_type, child))
             index += 1
-        if not values and index < count and not child.is_optional:
+        if not values and index < count and not optional:
             raise Declined(f"unexpected element instead of {local}")
-        result[key] = values if child.accepts_multiple else (values[0] if values else None)
+        result[key] = values if multiple else (values[0] if values else None)
     if index < count:
         raise Declined(f"unexpected element {children[index].tag}")
     return result
@@ -137,14 +153,12 @@ def _same_name(tag: Any, full: str, local: str) -> bool:
 
 def _plan(xsd_type: Any) -> _Plan | None:
     """The children of a complex type of the handled shape (None: no children at all)."""
-    key = id(xsd_type)
-    with _PLANS_LOCK:
-        cached = _PLANS.get(key)
+    cached = _PLANS.get(id(xsd_type))
     if cached is not None and cached[0] is xsd_type:
         return cached[1]
     plan = _make_plan(xsd_type)
     with _PLANS_LOCK:
-        _PLANS[key] = (xsd_type, plan)  # keeps the type alive: its id is not reused
+        _PLANS[id(xsd_type)] = (xsd_type, plan)  # keeps the type alive: its id is not reused
     return plan
 
 
@@ -163,12 +177,23 @@ def _make_plan(xsd_type: Any) -> _Plan | None:
         raise Declined("repeated sequence")
     plan = []
     for key, child in sequence.elements:
-        if not isinstance(child, Element) or type(child) is not Element:
+        if type(child) is not Element:
             raise Declined("not a plain element")
         if child.default is not None:
             raise Declined("element with a default")
         most = child.max_occurs
         local = child.qname.localname
-        full = child.qname.text if child.qname.namespace else local
-        plan.append((key, child, full, local, None if most == _UNBOUNDED else int(most)))
+        simple = isinstance(child.type, AnySimpleType)
+        plan.append(
+            (
+                key,
+                child.qname.text if child.qname.namespace else local,
+                local,
+                None if most == _UNBOUNDED else int(most),
+                child.accepts_multiple,
+                child.is_optional,
+                child.type,
+                child.type.pythonvalue if simple else None,
+            )
+        )
     return tuple(plan)

@@ -47,9 +47,11 @@ def hook(request, nmbrs_sandbox, nmbrs_connection) -> NmbrsHook:
 
 def raw_answer(hook: NmbrsHook, operation: str, company_id: int) -> requests.Response:
     proxy = hook.client.service("EmployeeService")
-    args = {"CompanyId": company_id, "EmployeeType": 0} if operation == "List_GetByCompany" else {
-        "CompanyID": company_id
-    }
+    args = (
+        {"CompanyId": company_id, "EmployeeType": 0}
+        if operation == "List_GetByCompany"
+        else {"CompanyID": company_id}
+    )
     with proxy._client.settings(raw_response=True):
         return getattr(proxy, operation)(
             **args, _soapheaders={"AuthHeaderWithDomain": hook.client.settings.auth_header()}
