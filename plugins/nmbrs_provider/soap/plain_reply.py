@@ -16,6 +16,9 @@ it always does.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import re
 import threading
 from typing import Any
 
@@ -24,10 +27,12 @@ from zeep.loader import parse_xml
 from zeep.utils import get_media_type
 from zeep.xsd import ComplexType, Element
 from zeep.xsd.elements.indicators import Sequence
+from zeep.xsd.types.builtins import DateTime
 from zeep.xsd.types.simple import AnySimpleType
 
 _XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 _UNBOUNDED = "unbounded"
+_PLAIN_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\Z")
 
 
 class Declined(Exception):
@@ -142,6 +147,22 @@ def _complex(xsd_type: Any, node: etree._Element) -> Any:
     return result
 
 
+def _datetime_reader(convert: Any) -> Any:
+    """zeep's ``xsd:dateTime`` conversion, with the plain ``YYYY-MM-DDThh:mm:ss`` that Nmbrs
+    sends read directly (the same naive datetime; anything else goes to zeep's)."""
+
+    def read(text: str) -> Any:
+        if len(text) == 19 and _PLAIN_DATETIME.match(text):
+            with contextlib.suppress(ValueError):  # 24:00:00, say: zeep decides
+                return dt.datetime(
+                    int(text[0:4]), int(text[5:7]), int(text[8:10]),
+                    int(text[11:13]), int(text[14:16]), int(text[17:19]),
+                )  # fmt: skip
+        return convert(text)
+
+    return read
+
+
 def _same_name(tag: Any, full: str, local: str) -> bool:
     """Whether ``tag`` names the declared element although it is not spelled ``full`` or
     ``local``: zeep accepts the local name when only one side has a namespace."""
@@ -184,6 +205,9 @@ def _make_plan(xsd_type: Any) -> _Plan | None:
         most = child.max_occurs
         local = child.qname.localname
         simple = isinstance(child.type, AnySimpleType)
+        convert = child.type.pythonvalue if simple else None
+        if type(child.type) is DateTime:
+            convert = _datetime_reader(convert)
         plan.append(
             (
                 key,
@@ -193,7 +217,7 @@ def _make_plan(xsd_type: Any) -> _Plan | None:
                 child.accepts_multiple,
                 child.is_optional,
                 child.type,
-                child.type.pythonvalue if simple else None,
+                convert,
             )
         )
     return tuple(plan)

@@ -129,6 +129,18 @@ def _nil_and_unreadable(root: etree._Element, _optional: set[str]) -> None:
             leaf.text = "not a number"
 
 
+def _other_datetimes(root: etree._Element, _optional: set[str]) -> None:
+    texts = iter(
+        ["2024-01-01T00:00:00.250000+01:00", "2024-02-30T00:00:00", "2024-03-01", "2024-03-01Z",
+         "2024-03-01 10:00:00", "2024-03-01T24:00:00"]
+    )  # fmt: skip
+    for leaf in _local(root, "CreationDate"):
+        text = next(texts, None)
+        if text is None:
+            return
+        leaf.text = text
+
+
 def _unqualified(root: etree._Element, _optional: set[str]) -> None:
     for item in _local(root, "PersonalInfo_V2"):
         for leaf in item:
@@ -149,7 +161,14 @@ def _empty_history(root: etree._Element, _optional: set[str]) -> None:
 
 @pytest.mark.parametrize(
     "change",
-    [_drop_optional_leaves, _nil_and_unreadable, _unqualified, _empty_result, _empty_history],
+    [
+        _drop_optional_leaves,
+        _nil_and_unreadable,
+        _other_datetimes,
+        _unqualified,
+        _empty_result,
+        _empty_history,
+    ],
 )
 def test_missing_nil_unreadable_and_unqualified_values_read_as_zeep_reads_them(hook, change):
     operation = "PersonalInfo_GetAll_AllEmployeesByCompany"
