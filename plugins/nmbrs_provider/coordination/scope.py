@@ -4,7 +4,9 @@ Inside ``with shared_call_budgets(connect):`` every Nmbrs client the process bui
 a :class:`LeasedPacer` on a lease of its API user (``soap.pacing.account_pacer`` asks the
 installed factory). The lease is taken when the client is built, which fails at once, with
 the reason, when the warehouse cannot be reached; a heartbeat thread renews it every
-:data:`RENEW_SECONDS`, and leaving the block releases it. A lease whose pacer has started no
+:data:`RENEW_SECONDS` (reporting the task's demand: the calls it started in the last window,
+and whether its calls waited for the share), and leaving the block releases it. A lease whose
+pacer has started no
 call for :data:`IDLE_SECONDS` is released too (the task is reading the warehouse or
 planning), so the API user's other tasks get its share; the pacer's next call takes the same
 lease up again while its claim still counts (:func:`leases.resume`), or joins anew. The same
