@@ -123,7 +123,6 @@ class LeasedPacer(CallPacer):
         with self._gate:
             while True:
                 with self._state:
-                    share, deadline, reason = self._share, self._deadline, self._reason
                     dozing = self._dozing
                 if dozing and self.on_wake is not None:
                     self.on_wake()  # the heartbeat joins again and grants a share
