@@ -7,17 +7,24 @@ was about a quarter of the client's CPU per call. The environment of a task does
 while it calls Nmbrs, so the answer is kept per (scheme, host, no_proxy); everything else
 behaves as ``requests.Session`` does (``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``, session
 settings, ``trust_env = False``).
+
+:meth:`EnvironmentOnceSession.post_direct` sends a SOAP call with less than half the CPU of
+``Session.post``: straight to the transport adapter, with the session's headers, proxies, TLS
+verification and client certificate, but without the cookie jar, hooks and redirects that a
+SOAP call never needs.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from requests.sessions import merge_setting
+from requests.structures import CaseInsensitiveDict
 from requests.utils import get_environ_proxies
 
 
@@ -28,6 +35,7 @@ class EnvironmentOnceSession(requests.Session):
         super().__init__()
         self._environment_proxies: dict[tuple[str, str, str | None], dict[str, str]] = {}
         self._environment_lock = threading.Lock()
+        self._direct_settings: dict[tuple[str, Any, Any], dict[str, Any]] = {}
 
     def environment_proxies(self, url: str, no_proxy: str | None = None) -> dict[str, str]:
         """The proxies the environment gives ``url`` (``requests.utils.get_environ_proxies``),
@@ -68,3 +76,26 @@ class EnvironmentOnceSession(requests.Session):
             "verify": merge_setting(verify, self.verify),
             "cert": merge_setting(cert, self.cert),
         }
+
+    def post_direct(
+        self, url: str, body: bytes, headers: Mapping[str, str], timeout: float | None
+    ) -> requests.Response:
+        """POST ``body`` to ``url`` through the session's adapter; the answer is streamed.
+
+        The session's headers (``headers`` win), proxies, TLS verification and certificate
+        apply as in ``Session.post``, resolved once per URL. Cookies are neither sent nor
+        kept, and a redirect is not followed: the 3xx answer is returned, as a SOAP endpoint
+        that moved is a wrong Base URL, not a GET to repeat elsewhere.
+        """
+        key = (url, self.verify, self.cert)
+        settings = self._direct_settings.get(key)
+        if settings is None:
+            settings = self.merge_environment_settings(
+                url, dict(self.proxies), True, self.verify, self.cert
+            )
+            self._direct_settings[key] = settings
+        merged = CaseInsensitiveDict(self.headers)
+        merged.update(headers)
+        request = requests.PreparedRequest()
+        request.prepare(method="POST", url=url, headers=merged, data=body)
+        return self.get_adapter(url).send(request, timeout=timeout, **settings)

@@ -39,7 +39,11 @@ LAUGHS = (
 class Hostile:
     """Serves the sandbox's WSDL, then answers every SOAP call with ``body``."""
 
-    def __init__(self, wsdl_from: str, body: bytes, wsdl_body: bytes | None = None) -> None:
+    def __init__(
+        self, wsdl_from: str, body: bytes, wsdl_body: bytes | None = None, status: int = 200
+    ) -> None:
+        self.posts = 0
+        hostile = self
         wsdl = {
             service: requests.get(f"{wsdl_from}/soap/v3/{service}.asmx?WSDL", timeout=10).content
             for service in ("CompanyService", "EmployeeService")
@@ -51,11 +55,14 @@ class Hostile:
                 self._send(wsdl_body if wsdl_body is not None else wsdl[service])
 
             def do_POST(self) -> None:
+                hostile.posts += 1
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                self._send(body)
+                self._send(body, status)
 
-            def _send(self, payload: bytes) -> None:
-                self.send_response(200)
+            def _send(self, payload: bytes, code: int = 200) -> None:
+                self.send_response(code)
+                if code in (301, 302, 307, 308):
+                    self.send_header("Location", f"{wsdl_from}/soap/v3/CompanyService.asmx")
                 self.send_header("Content-Type", "text/xml; charset=utf-8")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
@@ -77,12 +84,14 @@ class Hostile:
 def hostile(nmbrs_sandbox, nmbrs_connection) -> Iterator:
     servers = []
 
-    def make(body: str | bytes, wsdl_body: bytes | None = None) -> NmbrsHook:
+    def make(body: str | bytes, wsdl_body: bytes | None = None, status: int = 200) -> NmbrsHook:
         payload = body.encode() if isinstance(body, str) else body
-        server = Hostile(nmbrs_sandbox.url, payload, wsdl_body)
+        server = Hostile(nmbrs_sandbox.url, payload, wsdl_body, status)
         servers.append(server)
         conn_id = nmbrs_connection(f"hostile{len(servers)}", server.url, *DEMO_USER)
-        return NmbrsHook(conn_id)
+        hook = NmbrsHook(conn_id)
+        hook.server = server  # type: ignore[attr-defined]
+        return hook
 
     yield make
     for server in servers:
@@ -115,3 +124,15 @@ def test_an_oversized_answer_is_refused(hostile, monkeypatch):
     huge = ENVELOPE.format(name="x" * (3 * 1024 * 1024))
     with pytest.raises(NmbrsResponseError, match="larger than 1 MiB refused"):
         hostile(huge).list_companies()
+
+
+@pytest.mark.parametrize("status", [301, 307])
+def test_a_redirected_call_names_the_base_url_and_is_not_sent_again(hostile, nmbrs_sandbox, status):
+    """A SOAP endpoint that moved means a wrong Base URL; the call is not repeated elsewhere."""
+    hook = hostile(b"", status=status)
+    before = len(nmbrs_sandbox.calls())
+    with pytest.raises(NmbrsResponseError, match=f"HTTP {status} from .*Base URL"):
+        hook.list_companies()
+    # Sent once, to the connection's server; the server it points to got no call.
+    assert hook.server.posts == 1
+    assert len(nmbrs_sandbox.calls()) == before
