@@ -18,6 +18,10 @@ WINDOW_SECONDS = 1.1
 _POLL_SECONDS = 0.05
 #: A task whose calls waited for the share at least this part of the time would use more.
 _HELD_UP_FRACTION = 0.5
+#: The closest two calls may start, in spacings (``WINDOW_SECONDS / share``): a call whose
+#: thread woke late is followed sooner, so late wake-ups on a busy machine do not slow the
+#: task down, but never in a burst.
+_CLOSEST_SPACING = 0.5
 
 
 class LeaseLapsed(NmbrsTransientError):
@@ -30,6 +34,11 @@ class LeaseLapsed(NmbrsTransientError):
 class LeasedPacer(CallPacer):
     """Spaces call starts ``WINDOW_SECONDS / share`` apart and never lets more than ``share``
     start in any window, for the share its lease holds right now.
+
+    Calls are spaced from the last call's planned slot, not from its actual start: a call
+    whose thread woke late (another thread held the interpreter lock, the machine is busy)
+    is followed sooner, at least half a spacing later, and at most one spacing of lateness
+    is made up. A steady delay of up to half a spacing per wake-up costs no rate.
 
     The heartbeat calls :meth:`grant` after each renewal with the share and the monotonic
     time until which the lease is safe to use. Without a share the calls wait; past that time
@@ -52,6 +61,7 @@ class LeasedPacer(CallPacer):
         self._deadline = float("-inf")
         self._reason = "no lease was granted yet"
         self._starts: collections.deque[float] = collections.deque()
+        self._planned = float("-inf")  # the slot the last call was given (it started later)
         self.calls_per_second = 0.0
         #: Set by the coordinator: asks the heartbeat to take a lease again (a dozing pacer).
         self.on_wake: Callable[[], None] | None = None
@@ -138,6 +148,7 @@ class LeasedPacer(CallPacer):
                     slot = self._next_slot(share, now)
                     if slot <= now:
                         self._starts.append(now)
+                        self._planned = max(slot, now - WINDOW_SECONDS / share)
                         return waited
                     pause = min(slot - now, deadline - now, _POLL_SECONDS)
                     self._held_up += pause  # a call waits for the share: time it could use
@@ -162,13 +173,18 @@ class LeasedPacer(CallPacer):
             return recent, pressed
 
     def _next_slot(self, share: int, now: float) -> float:
-        """The earliest start the share allows (infinity without a share); under ``_state``."""
+        """The earliest start the share allows (infinity without a share); under ``_state``:
+        a spacing after the last planned slot, half a spacing after the last start, and no
+        more than ``share`` starts in any window."""
         starts = self._starts
         while starts and starts[0] <= now - WINDOW_SECONDS:
             starts.popleft()
         if share <= 0:
             return float("inf")
-        slot = starts[-1] + WINDOW_SECONDS / share if starts else now
+        spacing = WINDOW_SECONDS / share
+        slot = (
+            max(self._planned + spacing, starts[-1] + _CLOSEST_SPACING * spacing) if starts else now
+        )
         if len(starts) >= share:  # the window is full: wait until its oldest start leaves it
             slot = max(slot, starts[-share] + WINDOW_SECONDS)
         return slot

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -132,3 +133,57 @@ def test_a_call_waiting_without_a_share_counts_as_held_up():
     assert p.usage() == (1, True)
     fake.sleep(0.5)
     assert p.usage() == (1, False)
+
+
+class LateTime(FakeTime):
+    """A busy machine: every sleep ends ``late`` seconds after it was due."""
+
+    def __init__(self, late: float) -> None:
+        super().__init__()
+        self.late = late
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds + self.late)
+
+
+def paced_starts(fake: FakeTime, p: LeasedPacer, calls: int, stall_at: int = -1) -> list[float]:
+    starts = []
+    for i in range(calls):
+        if i == stall_at:
+            fake.sleep(1.0)  # the task held up for a second (CPU, the interpreter lock)
+        p.wait()
+        starts.append(fake.clock())
+    return starts
+
+
+def test_threads_that_wake_late_still_send_at_the_share():
+    """4 ms late on every wake-up, at a spacing of 15.7 ms: the rate is the share's."""
+    fake = LateTime(late=0.004)
+    starts = paced_starts(fake, pacer(fake, 70), 300)
+    assert starts[-1] - starts[0] == pytest.approx(299 * WINDOW_SECONDS / 70, rel=0.02)
+    assert max(sum(1 for t in starts if s <= t < s + WINDOW_SECONDS) for s in starts) <= 70
+
+
+def test_calls_never_start_closer_than_half_a_spacing():
+    """Later than half a spacing (10 ms of 15.7 ms), a wake-up is followed half a spacing on,
+    so lateness slows the task only by what exceeds half a spacing, and never bunches."""
+    spacing = WINDOW_SECONDS / 70
+    fake = LateTime(late=0.010)
+    starts = paced_starts(fake, pacer(fake, 70), 300)
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert min(gaps) >= spacing / 2 - 1e-9
+    assert starts[-1] - starts[0] == pytest.approx(299 * (spacing / 2 + 0.010), rel=0.02)
+
+
+def test_a_stalled_task_makes_up_at_most_one_spacing():
+    """A second without the CPU is not made up in a burst: the window stays the share's."""
+    spacing = WINDOW_SECONDS / 70
+    fake = FakeTime()
+    starts = paced_starts(fake, pacer(fake, 70), 200, stall_at=100)
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert min(gaps) >= spacing / 2 - 1e-9
+    assert gaps[99] == pytest.approx(1.0, abs=1e-6)  # the stall: the call due went at once
+    assert gaps[100] == pytest.approx(spacing / 2, abs=1e-6)  # half a spacing made up
+    assert gaps[101:160] == pytest.approx([spacing] * 59, abs=1e-6)  # then at the share
+    assert starts[-1] - starts[101] == pytest.approx(98 * spacing, rel=0.02)
+    assert max(sum(1 for t in starts if s <= t < s + WINDOW_SECONDS) for s in starts) <= 70
